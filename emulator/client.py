@@ -1,0 +1,48 @@
+"""A small client for the emulator's control API (used by tests and benchmarks)."""
+
+from __future__ import annotations
+
+import json
+import urllib.request
+
+from .requestlog import is_mutating
+
+
+class EmulatorControl:
+    def __init__(self, url: str) -> None:
+        self.url = url.rstrip("/")
+
+    def _call(self, method: str, path: str, payload: dict | None = None):
+        data = json.dumps(payload).encode() if payload is not None else None
+        request = urllib.request.Request(
+            f"{self.url}/_emulator{path}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+
+    def health(self) -> dict:
+        return self._call("GET", "/health")
+
+    def config(self) -> dict:
+        return self._call("GET", "/config")
+
+    def configure(self, **settings) -> dict:
+        return self._call("POST", "/config", settings)
+
+    def accounts(self) -> list[dict]:
+        return self._call("GET", "/accounts")
+
+    def requests(self) -> list[dict]:
+        return self._call("GET", "/requests")
+
+    def request_counts(self) -> list[dict]:
+        return self._call("GET", "/requests/counts")
+
+    def reset_requests(self) -> None:
+        self._call("DELETE", "/requests")
+
+    def reset(self) -> None:
+        self._call("POST", "/reset")
+
+    def mutating_requests(self) -> list[dict]:
+        return [e for e in self.requests() if is_mutating(e["action"]) and not e.get("fault")]

@@ -1,0 +1,23 @@
+"""Additions to moto where it lacks what the project needs.
+
+Each module patches one service and exposes ``install()``; installing twice is
+harmless.  They follow AWS's documented behaviour: shapes of botocore's service
+model, status values, error codes, ARN and DNS formats.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+MODULES: tuple[str, ...] = ("sharing",)
+
+_installed = False
+
+
+def install() -> None:
+    global _installed
+    if _installed:
+        return
+    for name in MODULES:
+        importlib.import_module(f"{__name__}.{name}").install()
+    _installed = True

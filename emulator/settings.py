@@ -1,0 +1,109 @@
+"""Run-time settings of the emulator: provisioning delays and fault injection.
+
+All settings can be given on the command line, through environment variables
+(read once at start) or changed while the emulator runs through the control
+API (``POST /_emulator/config``).
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import threading
+from dataclasses import dataclass, field
+
+# Minutes a resource stays in its transitional status on AWS.  The emulator
+# keeps it there for ``minutes * delay_scale`` seconds.  Figures are typical
+# durations observed for each operation (see docs/provisioning.md).
+AWS_MINUTES: dict[str, float] = {
+    "db_cluster": 6.0,  # CreateDBCluster, Aurora PostgreSQL, to "available"
+    "db_instance": 8.0,  # CreateDBInstance in an Aurora cluster
+    "db_cluster_delete": 2.0,
+    "db_instance_delete": 4.0,
+    "db_proxy": 4.0,  # CreateDBProxy to "available"
+    "db_proxy_target": 3.0,  # RegisterDBProxyTargets to TargetHealth AVAILABLE
+    "db_proxy_endpoint": 3.0,  # CreateDBProxyEndpoint to "available"
+    "db_proxy_modify": 1.0,
+    "db_proxy_delete": 1.0,
+    "db_proxy_endpoint_delete": 1.0,
+    "vpc_endpoint": 2.0,  # CreateVpcEndpoint (Interface) to "available"
+    "vpc_endpoint_delete": 1.0,
+    "lambda_vpc": 1.5,  # CreateFunction with VpcConfig: State Pending -> Active
+    "lambda_update": 0.5,  # LastUpdateStatus InProgress -> Successful
+}
+
+ENV_DELAY_SCALE = "EMULATOR_DELAY_SCALE"
+ENV_FAULT_RATE = "EMULATOR_FAULT_RATE"
+ENV_FAULT_SEED = "EMULATOR_FAULT_SEED"
+
+
+@dataclass
+class Settings:
+    """Mutable settings shared by the middleware and the service additions."""
+
+    delay_scale: float = 0.0  # seconds of emulation per minute of AWS; 0 = off
+    fault_rate: float = 0.0  # fraction of AWS calls answered with a fault
+    fault_seed: int = 0
+    fault_services: list[str] = field(default_factory=list)  # empty = all
+    _rng: random.Random = field(default_factory=random.Random, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def __post_init__(self) -> None:
+        self._rng.seed(self.fault_seed)
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        return cls(
+            delay_scale=float(os.environ.get(ENV_DELAY_SCALE, "0") or 0),
+            fault_rate=float(os.environ.get(ENV_FAULT_RATE, "0") or 0),
+            fault_seed=int(os.environ.get(ENV_FAULT_SEED, "0") or 0),
+        )
+
+    def public(self) -> dict:
+        data = {
+            "delay_scale": self.delay_scale,
+            "fault_rate": self.fault_rate,
+            "fault_seed": self.fault_seed,
+            "fault_services": list(self.fault_services),
+        }
+        data["aws_minutes"] = dict(AWS_MINUTES)
+        return data
+
+    def update(self, **values) -> None:
+        unknown = set(values) - {"delay_scale", "fault_rate", "fault_seed", "fault_services"}
+        if unknown:
+            raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if "delay_scale" in values:
+            scale = float(values["delay_scale"])
+            if scale < 0:
+                raise ValueError("delay_scale must be >= 0")
+            self.delay_scale = scale
+        if "fault_rate" in values:
+            rate = float(values["fault_rate"])
+            if not 0 <= rate <= 1:
+                raise ValueError("fault_rate must be between 0 and 1")
+            self.fault_rate = rate
+        if "fault_services" in values:
+            self.fault_services = [str(s) for s in values["fault_services"] or []]
+        if "fault_seed" in values or "fault_rate" in values:
+            self.fault_seed = int(values.get("fault_seed", self.fault_seed))
+            with self._lock:
+                self._rng.seed(self.fault_seed)
+
+    def draw_fault(self, service: str) -> str | None:
+        """Return ``"throttle"``, ``"server"`` or ``None`` for one request."""
+        if self.fault_rate <= 0:
+            return None
+        if self.fault_services and service not in self.fault_services:
+            return None
+        with self._lock:
+            if self._rng.random() >= self.fault_rate:
+                return None
+            return "throttle" if self._rng.random() < 0.5 else "server"
+
+    def seconds(self, kind: str) -> float:
+        """Seconds of emulation that the transitional status of ``kind`` lasts."""
+        return AWS_MINUTES[kind] * self.delay_scale
+
+
+SETTINGS = Settings.from_env()

@@ -1,0 +1,88 @@
+"""Shared fixtures: the local AWS emulator, started once per test session.
+
+``emulator`` is the running emulator (started with ``python -m emulator start``
+on a free loopback port, stopped at the end); ``aws`` resets its state and
+settings before a test and gives boto3 sessions per account.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import boto3
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from emulator import accounts as emulator_accounts  # noqa: E402
+from emulator.client import EmulatorControl  # noqa: E402
+
+REGION = "eu-west-1"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class Emulator:
+    url: str
+    port: int
+    control: EmulatorControl
+    accounts: emulator_accounts.AccountsConfig
+    region: str = REGION
+
+    def account(self, name: str) -> emulator_accounts.Account:
+        return self.accounts.by_name(name)
+
+    def session(self, name: str = "database", region: str | None = None) -> boto3.Session:
+        account = self.account(name)
+        return boto3.Session(
+            aws_access_key_id=account.access_key_id,
+            aws_secret_access_key=account.secret_access_key,
+            region_name=region or self.region,
+        )
+
+    def client(self, service: str, name: str = "database", region: str | None = None, **kwargs):
+        return self.session(name, region).client(service, endpoint_url=self.url, **kwargs)
+
+    def env(self, name: str = "database") -> dict[str, str]:
+        """Environment variables that point an AWS client at one account."""
+        account = self.account(name)
+        return {
+            "AWS_ACCESS_KEY_ID": account.access_key_id,
+            "AWS_SECRET_ACCESS_KEY": account.secret_access_key,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ENDPOINT_URL": self.url,
+        }
+
+
+@pytest.fixture(scope="session")
+def emulator(tmp_path_factory) -> Emulator:
+    port = _free_port()
+    state = tmp_path_factory.mktemp("emulator")
+    env = {**os.environ, "EMULATOR_STATE_DIR": str(state)}
+    command = [sys.executable, "-m", "emulator", "start", "--port", str(port)]
+    subprocess.run(command, cwd=ROOT, env=env, check=True, timeout=120)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        yield Emulator(url=url, port=port, control=EmulatorControl(url), accounts=emulator_accounts.load())
+    finally:
+        subprocess.run([sys.executable, "-m", "emulator", "stop", "--port", str(port)], cwd=ROOT, env=env, check=False)
+
+
+@pytest.fixture
+def aws(emulator) -> Emulator:
+    """The emulator with empty state, no delays and no faults."""
+    emulator.control.reset()
+    emulator.control.configure(delay_scale=0, fault_rate=0, fault_seed=0, fault_services=[])
+    return emulator

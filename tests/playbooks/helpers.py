@@ -1,0 +1,76 @@
+"""Run the project's playbooks as a user does, against the test emulator."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+LOCAL_INVENTORY = ROOT / "inventories" / "local"
+
+
+def copy_inventory(tmp_path: Path, host_vars: dict | None = None, group_vars: dict | None = None) -> Path:
+    """A copy of inventories/local with some variables changed.
+
+    ``host_vars`` maps a host to the variables to set (a value of ``None``
+    removes the variable); ``group_vars`` does the same for group ``all``.
+    The copy sits in ``tmp_path/inventories/local`` so that paths relative to
+    the inventory keep their shape.
+    """
+    target = tmp_path / "inventories" / "local"
+    shutil.copytree(LOCAL_INVENTORY, target)
+    edits = [(target / "group_vars" / "all.yml", group_vars or {})]
+    edits += [(target / "host_vars" / f"{host}.yml", values) for host, values in (host_vars or {}).items()]
+    for path, values in edits:
+        data = yaml.safe_load(path.read_text()) if path.exists() else {}
+        for key, value in values.items():
+            if value is None:
+                data.pop(key, None)
+            else:
+                data[key] = value
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return target / "hosts.yml"
+
+
+def run_playbook(
+    playbook: str,
+    emulator,
+    inventory: Path | None = None,
+    extra_args: list[str] | None = None,
+    timeout: int = 900,
+) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "EMULATOR_PORT": str(emulator.port),
+        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+    }
+    command = ["ansible-playbook", playbook]
+    if inventory:
+        command += ["-i", str(inventory)]
+    command += extra_args or []
+    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def recap(output: str) -> dict[str, dict[str, int]]:
+    """Parse the PLAY RECAP lines into {host: {"ok": n, "changed": n, ...}}."""
+    result = {}
+    in_recap = False
+    for line in output.splitlines():
+        if line.startswith("PLAY RECAP"):
+            in_recap = True
+            continue
+        if in_recap and ":" in line:
+            host, _, counters = line.partition(":")
+            result[host.strip()] = {k: int(v) for k, v in (pair.split("=") for pair in counters.split())}
+    return result
+
+
+def load_json(path: Path) -> dict:
+    return json.loads(path.read_text())

@@ -1,0 +1,455 @@
+"""Connection test: reach the database through RDS Proxy with IAM database authentication.
+
+The handler assumes the database account's connect role, signs an IAM token for the proxy endpoint with those
+credentials, connects over TLS (``sslmode=verify-full``) and runs one query that tells which node answered.
+Warm invocations reuse the assumed-role credentials (until shortly before they expire) and the open connection
+(while it is alive); a token is signed only for a new connection.
+
+The answer is JSON. On success: status 200 and ``"message": "Database connection was successful!"`` with the
+endpoint, user, database, the node's role (reader or writer), its server version and timings per stage. On
+failure: the link that broke (``config``, ``sts``, ``dns``, ``tcp``, ``tls``, ``auth``, ``connect`` or
+``query``), a short error without secrets and the likely causes.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+import socket
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import psycopg2
+import psycopg2.extensions
+
+SUCCESS_MESSAGE = "Database connection was successful!"
+DEFAULT_CA_BUNDLE = Path(__file__).resolve().with_name("amazon-root-cas.pem")
+DEFAULT_PORT = 5432
+SESSION_NAME = "connection-test"
+APPLICATION_NAME = "connection-test"
+TEST_QUERY = "SELECT pg_is_in_recovery(), current_setting('server_version'), pg_backend_pid()"
+CREDENTIALS_REFRESH_MARGIN = 300  # seconds before expiry at which assumed-role credentials are renewed
+TCP_TIMEOUT = 3  # seconds
+CONNECT_TIMEOUT = 5  # seconds (libpq: the whole connection attempt)
+
+LOGGER = logging.getLogger(__name__)
+
+_ROLE_ARN = re.compile(r"arn:aws[a-z-]*:iam::(\d{12}):role/[\w+=,.@/-]{1,512}")
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
+_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
+_REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
+
+
+# --- configuration -------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    role_arn: str
+    endpoint: str
+    port: int
+    user: str
+    dbname: str
+    region: str
+    ssl_root_cert: Path
+
+    @property
+    def database_account_id(self) -> str:
+        match = _ROLE_ARN.fullmatch(self.role_arn)
+        return match.group(1) if match else "<database-account>"
+
+
+class ConfigError(Exception):
+    """One or more environment variables are missing or malformed; ``problems`` maps each name to the reason."""
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        super().__init__("invalid environment: " + ", ".join(sorted(problems)))
+        self.problems = problems
+
+
+def load_config(environ: Mapping[str, str]) -> Config:
+    """Read and validate the configuration; every bad variable is reported by name."""
+    problems: dict[str, str] = {}
+
+    def required(name: str, pattern: re.Pattern[str], expected: str) -> str:
+        value = environ.get(name, "").strip()
+        if not value:
+            problems[name] = "missing"
+        elif not pattern.fullmatch(value):
+            problems[name] = f"malformed: expected {expected}"
+        return value
+
+    identifier = "a PostgreSQL identifier (letters, digits, _ or $; 1-63 characters)"
+    role_arn = required("DATABASE_ACCOUNT_IAM_ROLE", _ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
+    endpoint = required("RDS_PROXY_ENDPOINT", _HOSTNAME, "a DNS host name")
+    user = required("DB_USERNAME", _IDENTIFIER, identifier)
+    dbname = required("DBNAME", _IDENTIFIER, identifier)
+
+    region = (environ.get("AWS_REGION") or environ.get("AWS_DEFAULT_REGION") or "").strip()
+    if not region:
+        problems["AWS_REGION"] = "missing (the Lambda runtime sets it)"
+    elif not _REGION.fullmatch(region):
+        problems["AWS_REGION"] = "malformed: expected a region name such as eu-west-1"
+
+    port = DEFAULT_PORT
+    raw_port = environ.get("DB_PORT", "").strip()
+    if raw_port:
+        port = int(raw_port) if raw_port.isdigit() else 0
+        if not 1 <= port <= 65535:
+            problems["DB_PORT"] = "malformed: expected an integer from 1 to 65535"
+
+    ssl_root_cert = Path(environ.get("DB_SSL_ROOT_CERT", "").strip() or DEFAULT_CA_BUNDLE)
+    if not ssl_root_cert.is_file() or not os.access(ssl_root_cert, os.R_OK):
+        problems["DB_SSL_ROOT_CERT"] = "not a readable file (a PEM bundle of the CAs to trust)"
+
+    if problems:
+        raise ConfigError(problems)
+    return Config(role_arn, endpoint, port, user, dbname, region, ssl_root_cert)
+
+
+# --- AWS: assumed-role credentials and the IAM token ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Credentials:
+    access_key_id: str
+    secret_access_key: str = field(repr=False)
+    session_token: str = field(repr=False)
+    expiration: float  # seconds since the epoch
+
+
+_clients: dict[tuple[str, str], tuple[str | None, object]] = {}
+
+
+def _client(service: str, region: str, credentials: Credentials | None = None):
+    """A boto3 client, kept while its credentials are the same.
+
+    Endpoints come from the standard settings (``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL``). boto3 is
+    imported on first use (the Lambda runtime provides it), so the module imports with only the layer present.
+    """
+    access_key_id = credentials.access_key_id if credentials else None
+    cached = _clients.get((service, region))
+    if cached and cached[0] == access_key_id:
+        return cached[1]
+    import boto3
+    from botocore.config import Config as BotoConfig
+
+    keys = {}
+    if credentials:
+        keys = {
+            "aws_access_key_id": credentials.access_key_id,
+            "aws_secret_access_key": credentials.secret_access_key,
+            "aws_session_token": credentials.session_token,
+        }
+    config = BotoConfig(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
+    client = boto3.client(service, region_name=region, config=config, **keys)
+    _clients[(service, region)] = (access_key_id, client)
+    return client
+
+
+def assume_role(config: Config) -> Credentials:
+    """Credentials of the database account's connect role (``sts:AssumeRole`` with the function's own role)."""
+    response = _client("sts", config.region).assume_role(RoleArn=config.role_arn, RoleSessionName=SESSION_NAME)
+    issued = response["Credentials"]
+    return Credentials(
+        access_key_id=issued["AccessKeyId"],
+        secret_access_key=issued["SecretAccessKey"],
+        session_token=issued["SessionToken"],
+        expiration=issued["Expiration"].timestamp(),
+    )
+
+
+def sign_token(config: Config, credentials: Credentials) -> str:
+    """An RDS IAM authentication token (a presigned ``connect`` request, valid 15 minutes; no API call)."""
+    return _client("rds", config.region, credentials).generate_db_auth_token(
+        DBHostname=config.endpoint, Port=config.port, DBUsername=config.user, Region=config.region
+    )
+
+
+# --- diagnosis ------------------------------------------------------------------------------------------------------
+
+
+class Failure(Exception):
+    """A broken link: the stage, a short message and the likely causes."""
+
+    def __init__(self, stage: str, error: str, likely_causes: list[str]) -> None:
+        super().__init__(f"{stage}: {error}")
+        self.stage = stage
+        self.error = error
+        self.likely_causes = likely_causes
+
+
+def _short(error: BaseException, secrets: tuple[str, ...] = ()) -> str:
+    """One line of an exception's text, with any secret replaced."""
+    text = " ".join(str(error).split()) or type(error).__name__
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "***")
+    return text[:500]
+
+
+def _sts_failure(error: Exception, config: Config) -> Failure:
+    code = getattr(error, "response", {}).get("Error", {}).get("Code")
+    causes = [
+        f"the function's role may not call sts:AssumeRole on {config.role_arn}",
+        "the connect role's trust policy does not trust the function's role (check its aws:PrincipalArn condition)",
+        "the role does not exist in the database account",
+    ]
+    if code is None:
+        causes = [
+            "no route to STS: the interface VPC endpoint for STS is missing, has private DNS off, "
+            "or its security group does not allow tcp/443 from the function",
+            "the function has no credentials (its execution role)",
+        ]
+    message = f"{code}: {_short(error)}" if code else _short(error)
+    return Failure("sts", message, causes)
+
+
+def _connect_failure(error: psycopg2.Error, config: Config, secrets: tuple[str, ...]) -> Failure:
+    """Tell TLS from authentication from the rest by libpq's message (connection errors carry no SQLSTATE)."""
+    message = _short(error, secrets)
+    text = message.lower()
+    user, endpoint = config.user, config.endpoint
+    if "does not exist" in text and "database" in text:
+        return Failure("auth", message, [f"DBNAME {config.dbname!r} is not a database on the target cluster"])
+    if "has no credentials" in text:
+        return Failure("auth", message, [f"the proxy has no secret or IAM authentication entry for user {user!r}"])
+    if "authentication failed" in text or "pg_hba.conf" in text or ("role" in text and "does not exist" in text):
+        return Failure(
+            "auth",
+            message,
+            [
+                "the connect role lacks rds-db:connect on "
+                f"arn:aws:rds-db:{config.region}:{config.database_account_id}:dbuser:<proxy-resource-id>/{user}",
+                f"wrong user: DB_USERNAME {user!r} is not a user the proxy accepts",
+                f"the token was signed for another host, port or region than {endpoint}:{config.port} in "
+                f"{config.region} (RDS_PROXY_ENDPOINT must be the proxy endpoint's own DNS name)",
+                "the token expired (valid 15 minutes) or the function's clock is off",
+            ],
+        )
+    if "does not match host name" in text:
+        cause = (
+            f"RDS_PROXY_ENDPOINT {endpoint!r} is not a name in the server's certificate: use the proxy "
+            "endpoint's DNS name, not an IP address or a CNAME of your own"
+        )
+        return Failure("tls", message, [cause])
+    if "does not support ssl" in text:
+        return Failure("tls", message, ["the server refused TLS: the endpoint is not an RDS Proxy requiring TLS"])
+    if "ssl" in text or "certificate" in text or "tls" in text:
+        return Failure(
+            "tls",
+            message,
+            [
+                f"the server's certificate does not chain to a CA in {config.ssl_root_cert}",
+                "RDS_PROXY_ENDPOINT is not a proxy endpoint (a cluster endpoint presents an RDS CA certificate, "
+                "not an ACM one)",
+            ],
+        )
+    if "timeout expired" in text or "connection refused" in text or "could not connect" in text:
+        return Failure("tcp", message, [f"{endpoint}:{config.port} stopped answering during the connection"])
+    return Failure("connect", message, ["the connection failed after TCP for a reason not classified here"])
+
+
+# --- the test -------------------------------------------------------------------------------------------------------
+
+
+@contextmanager
+def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        timings[stage] = round((time.perf_counter() - started) * 1000, 3)
+
+
+class ConnectionTester:
+    """Runs the test and keeps what warm invocations reuse: credentials and the connection.
+
+    ``assume_role`` and ``sign_token`` can be replaced (tests stand a password in for the token); with
+    ``reuse=False`` every invocation assumes the role, signs a token, connects and closes again.
+    """
+
+    def __init__(
+        self,
+        assume_role: Callable[[Config], Credentials] = assume_role,
+        sign_token: Callable[[Config, Credentials], str] = sign_token,
+        *,
+        reuse: bool = True,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._assume_role = assume_role
+        self._sign_token = sign_token
+        self._reuse = reuse
+        self._clock = clock
+        self._credentials: tuple[str, Credentials] | None = None
+        self._connection: tuple[Config, psycopg2.extensions.connection] | None = None
+
+    def invoke(self, environ: Mapping[str, str]) -> dict:
+        timings: dict[str, float] = {}
+        started = time.perf_counter()
+        try:
+            config = load_config(environ)
+        except ConfigError as error:
+            body = {
+                "ok": False,
+                "stage": "config",
+                "error": str(error),
+                "variables": error.problems,
+                "likely_causes": ["the function's environment variables are missing or wrong"],
+            }
+            LOGGER.error("connection test failed: %s", json.dumps(body))
+            return _response(500, body)
+        where = {"endpoint": config.endpoint, "port": config.port, "user": config.user, "database": config.dbname}
+        try:
+            result = self._test(config, timings)
+        except Failure as failure:
+            timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+            body = {"ok": False, "stage": failure.stage, "error": failure.error, "likely_causes": failure.likely_causes}
+            body.update(where, timings_ms=timings)
+            LOGGER.error("connection test failed: %s", json.dumps(body))
+            return _response(502, body)
+        timings["total"] = round((time.perf_counter() - started) * 1000, 3)
+        in_recovery, server_version, backend_pid, reused = result
+        body = {"ok": True, "message": SUCCESS_MESSAGE, **where}
+        body.update(
+            role="reader" if in_recovery else "writer",
+            server_version=server_version,
+            backend_pid=backend_pid,
+            connection_reused=reused,
+            timings_ms=timings,
+        )
+        LOGGER.info("connection test passed: %s", json.dumps(body))
+        return _response(200, body)
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection[1].close()
+            self._connection = None
+
+    def _test(self, config: Config, timings: dict[str, float]) -> tuple:
+        connection = self._kept_connection(config)
+        if connection is not None:
+            try:
+                return (*self._query(connection, timings), True)
+            except psycopg2.Error as error:
+                if not connection.closed:
+                    raise Failure("query", _short(error), _query_causes(error)) from None
+                self.close()  # dropped since the last invocation (idle timeout, failover): connect once more
+                timings["dropped_connection"] = timings.pop("query")
+        connection = self._connect(config, timings)
+        try:
+            row = self._query(connection, timings)
+        except psycopg2.Error as error:
+            if connection.closed:
+                self.close()
+            raise Failure("query", _short(error), _query_causes(error)) from None
+        finally:
+            if not self._reuse:
+                self.close()
+        return (*row, False)
+
+    def _kept_connection(self, config: Config) -> psycopg2.extensions.connection | None:
+        """The open connection for this configuration, if any, checked without a round trip."""
+        if self._connection is None:
+            return None
+        kept_config, connection = self._connection
+        idle = connection.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
+        if kept_config == config and not connection.closed and idle:
+            return connection
+        self.close()
+        return None
+
+    def _credentials_for(self, config: Config, timings: dict[str, float]) -> Credentials:
+        cached = self._credentials
+        fresh = cached and cached[1].expiration - self._clock() > CREDENTIALS_REFRESH_MARGIN
+        if self._reuse and fresh and cached[0] == config.role_arn:
+            return cached[1]
+        with _timed(timings, "sts"):
+            try:
+                credentials = self._assume_role(config)
+            except Exception as error:
+                raise _sts_failure(error, config) from None
+        self._credentials = (config.role_arn, credentials)
+        return credentials
+
+    def _connect(self, config: Config, timings: dict[str, float]) -> psycopg2.extensions.connection:
+        credentials = self._credentials_for(config, timings)
+        with _timed(timings, "dns"):
+            try:
+                socket.getaddrinfo(config.endpoint, config.port, type=socket.SOCK_STREAM)
+            except OSError as error:
+                raise Failure(
+                    "dns",
+                    f"{config.endpoint}: {_short(error)}",
+                    [
+                        "RDS_PROXY_ENDPOINT is misspelled or the proxy endpoint was deleted",
+                        "the function is not in the VPC the endpoint belongs to, or the VPC's DNS support is off",
+                    ],
+                ) from None
+        with _timed(timings, "tcp"):
+            try:
+                socket.create_connection((config.endpoint, config.port), timeout=TCP_TIMEOUT).close()
+            except OSError as error:
+                raise Failure(
+                    "tcp",
+                    f"{config.endpoint}:{config.port}: {_short(error)}",
+                    [
+                        f"a security group blocks tcp/{config.port}: the proxy endpoint's ingress or the "
+                        "function's egress",
+                        "the proxy endpoint is not available yet, or DB_PORT is wrong",
+                    ],
+                ) from None
+        with _timed(timings, "token"):
+            try:
+                token = self._sign_token(config, credentials)
+            except Exception as error:
+                raise Failure("auth", f"signing the token failed: {_short(error)}", ["no usable credentials"]) from None
+        secrets = (token, credentials.secret_access_key, credentials.session_token)
+        with _timed(timings, "connect"):
+            try:
+                connection = psycopg2.connect(
+                    host=config.endpoint,
+                    port=config.port,
+                    user=config.user,
+                    password=token,
+                    dbname=config.dbname,
+                    sslmode="verify-full",
+                    sslrootcert=str(config.ssl_root_cert),
+                    connect_timeout=CONNECT_TIMEOUT,
+                    application_name=APPLICATION_NAME,
+                )
+            except psycopg2.Error as error:
+                raise _connect_failure(error, config, secrets) from None
+        connection.autocommit = True  # no transaction stays open between invocations
+        self._connection = (config, connection)
+        return connection
+
+    @staticmethod
+    def _query(connection: psycopg2.extensions.connection, timings: dict[str, float]) -> tuple:
+        with _timed(timings, "query"), connection.cursor() as cursor:
+            cursor.execute(TEST_QUERY)
+            return cursor.fetchone()
+
+
+def _query_causes(error: psycopg2.Error) -> list[str]:
+    if getattr(error, "pgcode", None) == "42501":
+        return ["the database user lacks a privilege the test query needs"]
+    return ["the connection dropped during the query (failover or proxy timeout)", "the server rejected the query"]
+
+
+def _response(status: int, body: dict) -> dict:
+    return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
+
+
+_TESTER = ConnectionTester()
+
+
+def handler(event, context) -> dict:
+    """Lambda entry point (``connection_test.handler``); the event is not used."""
+    return _TESTER.invoke(os.environ)

@@ -8,8 +8,11 @@ import ipaddress
 def cidr_errors(cidrs):
     """Return messages for CIDRs that are malformed or overlap each other.
 
-    ``cidrs`` maps a label (the variable and host it came from) to a CIDR.
+    ``cidrs`` maps a label (the variable and host it came from) to a CIDR, or
+    is one CIDR.
     """
+    if not isinstance(cidrs, dict):
+        cidrs = {"CIDR": cidrs}
     errors = []
     networks = {}
     for label, cidr in cidrs.items():
@@ -30,6 +33,18 @@ def cidr_errors(cidrs):
     return errors
 
 
+def subnet_cidrs(cidr, count, newbits=2):
+    """The first ``count`` subnets of ``cidr``, each ``newbits`` bits longer.
+
+    ``"10.0.16.0/24" | subnet_cidrs(2)`` gives ``["10.0.16.0/26", "10.0.16.64/26"]``.
+    """
+    network = ipaddress.ip_network(str(cidr), strict=True)
+    count, newbits = int(count), int(newbits)
+    if count > 2**newbits:
+        raise ValueError(f"{cidr} split by {newbits} bits gives {2**newbits} subnets, fewer than {count}")
+    return [str(subnet) for subnet in list(network.subnets(prefixlen_diff=newbits))[:count]]
+
+
 class FilterModule:
     def filters(self):
-        return {"cidr_errors": cidr_errors}
+        return {"cidr_errors": cidr_errors, "subnet_cidrs": subnet_cidrs}

@@ -365,12 +365,13 @@ class ConnectionTester:
         self.close()
         return None
 
-    def _credentials_for(self, config: Config, timings: dict[str, float]) -> Credentials:
+    def credentials(self, config: Config, timings: dict[str, float] | None = None) -> Credentials:
+        """The connect role's credentials: kept until ``CREDENTIALS_REFRESH_MARGIN`` before they expire."""
         cached = self._credentials
         fresh = cached and cached[1].expiration - self._clock() > CREDENTIALS_REFRESH_MARGIN
         if self._reuse and fresh and cached[0] == config.role_arn:
             return cached[1]
-        with _timed(timings, "sts"):
+        with _timed({} if timings is None else timings, "sts"):
             try:
                 credentials = self._assume_role(config)
             except Exception as error:
@@ -379,7 +380,7 @@ class ConnectionTester:
         return credentials
 
     def _connect(self, config: Config, timings: dict[str, float]) -> psycopg2.extensions.connection:
-        credentials = self._credentials_for(config, timings)
+        credentials = self.credentials(config, timings)
         with _timed(timings, "dns"):
             try:
                 socket.getaddrinfo(config.endpoint, config.port, type=socket.SOCK_STREAM)

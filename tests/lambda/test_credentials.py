@@ -118,6 +118,8 @@ def test_messages_are_scrubbed_of_secrets(config):
     )
     assert "s3cr3t-token" not in failure.error
     assert "***" in failure.error
+    message = 'password authentication failed for user "x"'
+    assert connection_test._short(psycopg2.OperationalError(message), ("s", "t")) == message  # too short to matter
 
 
 def test_sts_access_denied_names_the_code_and_the_policies(config):

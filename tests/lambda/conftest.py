@@ -26,12 +26,21 @@ def pg():
 
 
 @pytest.fixture
-def function_env(aws, pg, monkeypatch) -> dict[str, str]:
+def sts(emulator):
+    """The emulator, used for STS: no delays or faults, an empty request log. STS keeps no state these tests
+    depend on, so the full (slower) state reset of the ``aws`` fixture is not needed."""
+    emulator.control.configure(delay_scale=0, fault_rate=0, fault_seed=0, fault_services=[])
+    emulator.control.reset_requests()
+    return emulator
+
+
+@pytest.fixture
+def function_env(sts, pg, monkeypatch) -> dict[str, str]:
     """The process environment the function sees: application-a's credentials (its execution role) against the
     emulator, the database account's connect role, and the local writer as the proxy endpoint."""
     for name in _AWS_VARIABLES:
         monkeypatch.delenv(name, raising=False)
-    env = {**aws.env("application-a"), "DATABASE_ACCOUNT_IAM_ROLE": CONNECT_ROLE_ARN, **pg.environment()}
+    env = {**sts.env("application-a"), "DATABASE_ACCOUNT_IAM_ROLE": CONNECT_ROLE_ARN, **pg.environment()}
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     connection_test._clients.clear()  # clients are kept per process; each test starts from its own settings

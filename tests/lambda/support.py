@@ -299,6 +299,6 @@ def call(tester, environ) -> tuple[int, dict]:
     return response["statusCode"], json.loads(response["body"])
 
 
-def assume_role_calls(aws) -> int:
+def assume_role_calls(emulator) -> int:
     """How many sts:AssumeRole calls the emulator has answered since its request log was emptied."""
-    return sum(1 for entry in aws.control.requests() if entry["action"] == "AssumeRole")
+    return sum(1 for entry in emulator.control.requests() if entry["action"] == "AssumeRole")

@@ -18,45 +18,45 @@ def config(function_env):
     return connection_test.load_config(os.environ)
 
 
-def test_assume_role_gives_the_database_accounts_credentials(config, aws):
+def test_assume_role_gives_the_database_accounts_credentials(config, sts):
     credentials = connection_test.assume_role(config)
-    identity = aws.session("application-a").client(
+    identity = sts.session("application-a").client(
         "sts",
-        endpoint_url=aws.url,
+        endpoint_url=sts.url,
         aws_access_key_id=credentials.access_key_id,
         aws_secret_access_key=credentials.secret_access_key,
         aws_session_token=credentials.session_token,
     )
     caller = identity.get_caller_identity()
-    assert caller["Account"] == aws.account("database").account_id
+    assert caller["Account"] == sts.account("database").account_id
     assert "proxy-connect-role" in caller["Arn"]
-    assert credentials.access_key_id != aws.account("application-a").access_key_id
+    assert credentials.access_key_id != sts.account("application-a").access_key_id
     assert credentials.secret_access_key not in repr(credentials)
     assert credentials.session_token not in repr(credentials)
-    calls = [entry for entry in aws.control.requests() if entry["action"] == "AssumeRole"]
-    assert [entry["account"] for entry in calls] == [aws.account("application-a").account_id]
+    calls = [entry for entry in sts.control.requests() if entry["action"] == "AssumeRole"]
+    assert [entry["account"] for entry in calls] == [sts.account("application-a").account_id]
 
 
-def test_credentials_are_kept_until_shortly_before_they_expire(config, aws):
+def test_credentials_are_kept_until_shortly_before_they_expire(config, sts):
     now = [0.0]
     tester = connection_test.ConnectionTester(clock=lambda: now[0])
     first = tester.credentials(config)
     now[0] = first.expiration - connection_test.CREDENTIALS_REFRESH_MARGIN - 1
     assert tester.credentials(config) is first
-    assert assume_role_calls(aws) == 1
+    assert assume_role_calls(sts) == 1
 
     now[0] = first.expiration - connection_test.CREDENTIALS_REFRESH_MARGIN + 1
     second = tester.credentials(config)
     assert second is not first
-    assert assume_role_calls(aws) == 2
+    assert assume_role_calls(sts) == 2
 
 
-def test_another_role_is_assumed_anew(config, aws):
+def test_another_role_is_assumed_anew(config, sts):
     tester = connection_test.ConnectionTester()
     tester.credentials(config)
     other = connection_test.Config(**{**config.__dict__, "role_arn": CONNECT_ROLE_ARN + "-2"})
     tester.credentials(other)
-    assert assume_role_calls(aws) == 2
+    assert assume_role_calls(sts) == 2
 
 
 @pytest.mark.parametrize(("region", "port"), [("eu-west-1", 5432), ("us-east-2", 6543)])
@@ -79,11 +79,11 @@ def test_token_names_host_port_user_and_region(config, region, port):
     assert len(query["X-Amz-Signature"]) == 64
 
 
-def test_token_is_signed_without_calling_aws(config, aws):
+def test_token_is_signed_without_calling_aws(config, sts):
     credentials = connection_test.assume_role(config)
-    aws.control.reset_requests()
+    sts.control.reset_requests()
     connection_test.sign_token(config, credentials)
-    assert aws.control.requests() == []
+    assert sts.control.requests() == []
 
 
 # --- diagnosis of libpq and STS messages, including RDS Proxy's own ----------------------------------------------

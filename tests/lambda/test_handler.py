@@ -47,7 +47,7 @@ def test_reader(function_env, tester, pg, monkeypatch):
     assert body["port"] == pg.standby_port
 
 
-def test_warm_invocations_reuse_credentials_and_connection(function_env, tester, signer, aws):
+def test_warm_invocations_reuse_credentials_and_connection(function_env, tester, signer, sts):
     _, first = call(tester, os.environ)
     _, second = call(tester, os.environ)
     _, third = call(tester, os.environ)
@@ -56,10 +56,10 @@ def test_warm_invocations_reuse_credentials_and_connection(function_env, tester,
     assert first["backend_pid"] == second["backend_pid"] == third["backend_pid"]
     assert set(second["timings_ms"]) == {"query", "total"}
     assert len(signer.tokens) == 1
-    assert assume_role_calls(aws) == 1
+    assert assume_role_calls(sts) == 1
 
 
-def test_reconnects_once_after_the_server_drops_the_connection(function_env, tester, signer, aws, pg):
+def test_reconnects_once_after_the_server_drops_the_connection(function_env, tester, signer, sts, pg):
     _, first = call(tester, os.environ)
     pg.terminate(first["backend_pid"])
 
@@ -69,7 +69,7 @@ def test_reconnects_once_after_the_server_drops_the_connection(function_env, tes
     assert second["backend_pid"] != first["backend_pid"]
     assert "dropped_connection" in second["timings_ms"]
     assert len(signer.tokens) == 2  # one fresh token for the one reconnection
-    assert assume_role_calls(aws) == 1  # the credentials are still good
+    assert assume_role_calls(sts) == 1  # the credentials are still good
 
     _, third = call(tester, os.environ)
     assert third["connection_reused"] is True
@@ -86,12 +86,12 @@ def test_new_connection_when_the_endpoint_changes(function_env, tester, signer, 
     assert len(signer.tokens) == 2
 
 
-def test_without_reuse_every_invocation_connects(function_env, signer, aws):
+def test_without_reuse_every_invocation_connects(function_env, signer, sts):
     tester = connection_test.ConnectionTester(sign_token=signer, reuse=False)
     bodies = [call(tester, os.environ)[1] for _ in range(3)]
     assert [body["connection_reused"] for body in bodies] == [False] * 3
     assert len(signer.tokens) == 3
-    assert assume_role_calls(aws) == 3
+    assert assume_role_calls(sts) == 3
     assert tester._connection is None
 
 
@@ -136,7 +136,7 @@ def assert_no_secrets(body: dict, tester, signer) -> None:
         assert credentials.session_token not in text
 
 
-def test_wrong_password_is_an_authentication_failure(function_env, aws):
+def test_wrong_password_is_an_authentication_failure(function_env, sts):
     signer = PasswordSigner(connection_test.sign_token, password="not-the-password")
     tester = connection_test.ConnectionTester(sign_token=signer)
     status, body = call(tester, os.environ)
@@ -279,7 +279,7 @@ def test_unreachable_sts_is_an_sts_failure(function_env, tester, signer, monkeyp
         ("AWS_REGION", "Europe"),
     ],
 )
-def test_bad_environment_is_reported_by_name(function_env, tester, signer, aws, monkeypatch, name, value):
+def test_bad_environment_is_reported_by_name(function_env, tester, signer, sts, monkeypatch, name, value):
     if value is None:
         monkeypatch.delenv(name)
     else:
@@ -290,7 +290,7 @@ def test_bad_environment_is_reported_by_name(function_env, tester, signer, aws, 
     assert list(body["variables"]) == [name]
     assert name in body["error"]
     assert signer.tokens == []
-    assert assume_role_calls(aws) == 0
+    assert assume_role_calls(sts) == 0
 
 
 def test_every_bad_variable_is_reported(function_env, tester, monkeypatch):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from unittest import mock
 
 import yaml
 
@@ -93,13 +94,15 @@ def seed(config: AccountsConfig) -> None:
     for account in config.members:
         if account.account_id in known:
             continue
-        member = FakeAccount(
-            orgs.org,
-            AccountName=account.name,
-            Email=f"{account.name}@example.com",
-            RoleName="OrganizationAccountAccessRole",
-        )
-        member.id = account.account_id
+        # FakeAccount draws a random ID and creates OrganizationAccountAccessRole
+        # in that account; give it the configured ID instead.
+        with mock.patch("moto.organizations.utils.make_random_account_id", return_value=account.account_id):
+            member = FakeAccount(
+                orgs.org,
+                AccountName=account.name,
+                Email=f"{account.name}@example.com",
+                RoleName="OrganizationAccountAccessRole",
+            )
         orgs.accounts.append(member)
         for policy_id in (DEFAULT_SCP_POLICY_ID, DEFAULT_RCP_POLICY_ID):
             orgs.attach_policy(PolicyId=policy_id, TargetId=member.id)

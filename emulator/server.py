@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
 import threading
 import uuid
 from functools import cache
@@ -94,8 +93,6 @@ class Emulator:
     """WSGI application: control API, then the middleware, then moto."""
 
     def __init__(self, accounts_file: str | None = None) -> None:
-        # AWS managed policies (arn:aws:iam::aws:policy/...) exist in every account.
-        os.environ.setdefault("MOTO_IAM_LOAD_MANAGED_POLICIES", "true")
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         from . import ext

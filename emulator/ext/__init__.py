@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ("sharing",)
+MODULES: tuple[str, ...] = ("sharing", "ram")
 
 _installed = False
 

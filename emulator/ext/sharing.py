@@ -1,13 +1,28 @@
-"""Which EC2 subnets and VPCs an account can see: its own, plus those shared
-with it through an active AWS RAM resource share (VPC sharing).
+"""VPC sharing: which EC2 subnets and VPCs an account can see and use.
 
-Other additions (RDS proxy endpoints, security groups in a shared VPC) ask
-here instead of looking only at the caller's own EC2 backend.
+An account sees its own subnets and VPCs plus the subnets that other accounts
+share with it through an active AWS RAM resource share (share ``ACTIVE``,
+principal and resource associations ``ASSOCIATED``), and the VPCs of those
+subnets.  As on AWS, a shared subnet or VPC keeps its owner's ``OwnerId``;
+the participant account can create its own security groups in a shared VPC
+(they belong to the participant, with AWS's default egress rule), and other
+additions (RDS proxy endpoints) place resources in shared subnets through
+:func:`find_subnet`.  Disassociating the subnet or the principal, or deleting
+the share, takes all of that away at once.
+
+Patched in moto's EC2: ``DescribeSubnets`` and ``DescribeVpcs`` (shared items
+included; the ``owner-id`` filter works), ``CreateSecurityGroup`` (the VPC
+must exist for the caller, own or shared: ``InvalidVpcID.NotFound``).
+Nothing else about EC2 changes: a participant cannot create subnets, route
+tables or endpoints in the owner's VPC through these patches.
 """
 
 from __future__ import annotations
 
+import itertools
 from typing import Any
+
+SUBNET_TYPE = "ec2:Subnet"
 
 
 def _ec2(account_id: str, region: str):
@@ -16,14 +31,134 @@ def _ec2(account_id: str, region: str):
     return ec2_backends[account_id][region]
 
 
-def find_subnet(account_id: str, region: str, subnet_id: str) -> Any | None:
-    """The subnet if ``account_id`` owns it or it is shared with the account."""
-    subnets = _ec2(account_id, region).subnets
-    for by_id in subnets.values():
+def _own_subnet(account_id: str, region: str, subnet_id: str) -> Any | None:
+    for by_id in _ec2(account_id, region).subnets.values():
         if subnet_id in by_id:
             return by_id[subnet_id]
     return None
 
 
+def shared_subnets(account_id: str, region: str) -> list[Any]:
+    """Subnets of other accounts shared with ``account_id`` (active shares only)."""
+    from . import ram
+
+    subnets = []
+    for arn in ram.shared_resource_arns(account_id, region, SUBNET_TYPE):
+        # arn:aws:ec2:<region>:<owner>:subnet/<subnet-id>
+        parts = arn.split(":")
+        owner, subnet_id = parts[4], parts[5].split("/", 1)[-1]
+        subnet = _own_subnet(owner, region, subnet_id)
+        if subnet is not None and subnet not in subnets:
+            subnets.append(subnet)
+    return subnets
+
+
+def shared_vpcs(account_id: str, region: str) -> list[Any]:
+    """VPCs of the subnets shared with ``account_id``."""
+    vpcs = []
+    for subnet in shared_subnets(account_id, region):
+        vpc = _ec2(subnet.owner_id, region).vpcs.get(subnet.vpc_id)
+        if vpc is not None and vpc not in vpcs:
+            vpcs.append(vpc)
+    return vpcs
+
+
+def find_subnet(account_id: str, region: str, subnet_id: str) -> Any | None:
+    """The subnet if ``account_id`` owns it or it is shared with the account."""
+    subnet = _own_subnet(account_id, region, subnet_id)
+    if subnet is not None:
+        return subnet
+    return next((s for s in shared_subnets(account_id, region) if s.id == subnet_id), None)
+
+
+def find_vpc(account_id: str, region: str, vpc_id: str) -> Any | None:
+    """The VPC if ``account_id`` owns it or one of its subnets is shared with the account."""
+    vpc = _ec2(account_id, region).vpcs.get(vpc_id)
+    if vpc is not None:
+        return vpc
+    return next((v for v in shared_vpcs(account_id, region) if v.id == vpc_id), None)
+
+
+# ---------------------------------------------------------------------------
+# moto patches
+# ---------------------------------------------------------------------------
+def _split_owner_filter(filters: Any) -> tuple[dict, list[str] | None]:
+    filters = dict(filters or {})
+    owners = filters.pop("owner-id", None) or filters.pop("ownerId", None)
+    return filters, owners
+
+
+def _describe_subnets(self, subnet_ids: list[str] | None = None, filters: Any | None = None) -> list[Any]:
+    from moto.ec2.exceptions import InvalidSubnetIdError
+    from moto.ec2.utils import generic_filter
+
+    matches = list(itertools.chain(*[x.copy().values() for x in self.subnets.copy().values()]))
+    matches += [s for s in shared_subnets(self.account_id, self.region_name) if s not in matches]
+    if subnet_ids:
+        matches = [s for s in matches if s.id in subnet_ids]
+        unknown = [i for i in subnet_ids if i not in {s.id for s in matches}]
+        if unknown:
+            raise InvalidSubnetIdError(unknown[0])
+    filters, owners = _split_owner_filter(filters)
+    if owners:
+        matches = [s for s in matches if s.owner_id in owners]
+    if filters:
+        matches = generic_filter(filters, matches)
+    return matches
+
+
+def _describe_vpcs(self, vpc_ids: list[str] | None = None, filters: Any = None) -> list[Any]:
+    from moto.ec2.exceptions import InvalidVPCIdError
+    from moto.ec2.utils import generic_filter
+
+    matches = list(self.vpcs.values())
+    matches += [v for v in shared_vpcs(self.account_id, self.region_name) if v not in matches]
+    if vpc_ids:
+        matches = [v for v in matches if v.id in vpc_ids]
+        unknown = [i for i in vpc_ids if i not in {v.id for v in matches}]
+        if unknown:
+            raise InvalidVPCIdError(unknown[0])
+    filters, owners = _split_owner_filter(filters)
+    if owners:
+        matches = [v for v in matches if v.owner_id in owners]
+    if filters:
+        matches = generic_filter(filters, matches)
+    return matches
+
+
 def install() -> None:
-    """Nothing to patch yet: VPC sharing is added with the RAM additions."""
+    from moto.ec2.exceptions import InvalidVPCIdError
+    from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule
+    from moto.ec2.models.subnets import SubnetBackend
+    from moto.ec2.models.vpcs import VPCBackend
+    from moto.ec2.responses.security_groups import SecurityGroups
+
+    if getattr(SubnetBackend, "_emulator_sharing", False):
+        return
+
+    SubnetBackend.describe_subnets = _describe_subnets
+    VPCBackend.describe_vpcs = _describe_vpcs
+
+    original_create_group = SecurityGroupBackend.create_security_group
+
+    def create_security_group(self, name, description, vpc_id=None, *args, **kwargs):
+        group = original_create_group(self, name, description, vpc_id, *args, **kwargs)
+        if vpc_id and vpc_id not in self.vpcs and not group.egress_rules:
+            # A group in a shared VPC gets AWS's default egress rule too.
+            shared = find_vpc(self.account_id, self.region_name, vpc_id)
+            if shared is not None:
+                group.egress_rules.append(SecurityGroupRule(self, "-1", group.id, None, None, {"CidrIp": "0.0.0.0/0"}))
+        return group
+
+    SecurityGroupBackend.create_security_group = create_security_group
+
+    original_create_response = SecurityGroups.create_security_group
+
+    def create_security_group_response(self):
+        vpc_id = self._get_param("VpcId")
+        if vpc_id and find_vpc(self.current_account, self.region, vpc_id) is None:
+            raise InvalidVPCIdError(vpc_id)
+        return original_create_response(self)
+
+    SecurityGroups.create_security_group = create_security_group_response
+    SubnetBackend._emulator_sharing = True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ("sharing", "ram")
+MODULES: tuple[str, ...] = ("iam", "sharing", "ram", "ec2", "awslambda", "rds")
 
 _installed = False
 

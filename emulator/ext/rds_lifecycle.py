@@ -1,0 +1,109 @@
+"""Provisioning time of Aurora clusters and DB instances.
+
+A new cluster stays ``creating`` and a new instance ``creating`` for their
+provisioning time, then both are ``available``.  DeleteDBCluster and
+DeleteDBInstance leave the resource ``deleting`` for the deletion time before
+it disappears; a cluster can be deleted while its instances are ``deleting``,
+as on AWS.  With a delay scale of 0 all of this is immediate.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moto.rds.exceptions import InvalidDBClusterStateFault, RDSClientError
+from moto.rds.models import DBCluster, DBInstance, DBInstanceClustered, RDSBackend
+
+from .. import provisioning
+
+
+def _cluster_status(self: DBCluster) -> str:
+    if self._status == "creating" and provisioning.done(getattr(self, "_ready_at", None)):
+        self._status = "available"
+    return self._status
+
+
+def _set_cluster_status(self: DBCluster, value: str) -> None:
+    self._status = value
+
+
+def _instance_status(self: DBInstance) -> str:
+    if self._status == "available" and not provisioning.done(getattr(self, "_ready_at", None)):
+        return "creating"
+    return self._status
+
+
+def _set_instance_status(self: DBInstance, value: str) -> None:
+    self._status = value
+
+
+def _cluster_members(self: DBCluster) -> list[DBInstanceClustered]:
+    return [
+        db_instance
+        for db_instance in self.backend.databases.values()
+        if isinstance(db_instance, DBInstanceClustered)
+        and db_instance.db_cluster_identifier == self.resource_id
+        and db_instance.status != "deleting"
+    ]
+
+
+def _timed_create(method: Any, kind: str) -> Any:
+    def create(self: RDSBackend, kwargs: dict[str, Any]) -> Any:
+        resource = method(self, kwargs)
+        resource._ready_at = provisioning.start(kind)
+        return resource
+
+    return create
+
+
+def _delete_db_cluster(original: Any) -> Any:
+    def delete_db_cluster(self: RDSBackend, cluster_identifier: str, snapshot_name: str | None = None) -> DBCluster:
+        current = self.clusters.get(cluster_identifier)
+        if current is not None and current.status == "deleting":
+            raise InvalidDBClusterStateFault(f"DBCluster {cluster_identifier} is already being deleted.")
+        cluster = original(self, cluster_identifier, snapshot_name)
+        cluster.status = "deleting"
+        _linger(self.clusters, cluster_identifier, cluster, "db_cluster_delete")
+        return cluster
+
+    return delete_db_cluster
+
+
+def _delete_db_instance(original: Any) -> Any:
+    def delete_db_instance(self: RDSBackend, db_instance_identifier: str, *args: Any, **kwargs: Any) -> DBInstance:
+        current = self.databases.get(db_instance_identifier)
+        if current is not None and current.status == "deleting":
+            raise RDSClientError(  # the code of InvalidDBInstanceStateFault in the RDS API
+                "InvalidDBInstanceState", f"Instance {db_instance_identifier} is already being deleted."
+            )
+        database = original(self, db_instance_identifier, *args, **kwargs)
+        _linger(self.databases, db_instance_identifier, database, "db_instance_delete")
+        return database
+
+    return delete_db_instance
+
+
+def _linger(store: Any, identifier: str, resource: Any, kind: str) -> None:
+    """Keep a deleted resource visible, ``deleting``, for its deletion time."""
+    resource._gone_at = provisioning.start(kind)
+    if not provisioning.done(resource._gone_at):
+        store[identifier] = resource
+
+
+def settle(backend: RDSBackend) -> None:
+    """Forget clusters and instances whose deletion has completed."""
+    for store in (backend.databases, backend.clusters):
+        for identifier, resource in list(store.items()):
+            gone_at = getattr(resource, "_gone_at", None)
+            if gone_at is not None and provisioning.done(gone_at):
+                del store[identifier]
+
+
+def install() -> None:
+    DBCluster.status = property(_cluster_status, _set_cluster_status)
+    DBInstance.status = property(_instance_status, _set_instance_status)
+    DBCluster._members = property(_cluster_members)
+    RDSBackend.create_db_cluster = _timed_create(RDSBackend.create_db_cluster, "db_cluster")
+    RDSBackend.create_db_instance = _timed_create(RDSBackend.create_db_instance, "db_instance")
+    RDSBackend.delete_db_cluster = _delete_db_cluster(RDSBackend.delete_db_cluster)
+    RDSBackend.delete_db_instance = _delete_db_instance(RDSBackend.delete_db_instance)

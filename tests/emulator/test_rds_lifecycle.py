@@ -1,0 +1,87 @@
+"""Provisioning time of Aurora clusters and their DB instances."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.emulator.test_rds_proxy import error_code, wait_until
+
+
+def create_cluster(rds, name: str = "aurora") -> dict:
+    return rds.create_db_cluster(
+        DBClusterIdentifier=name,
+        Engine="aurora-postgresql",
+        EngineVersion="16.6",
+        MasterUsername="postgres",
+        MasterUserPassword="not-a-real-password",
+    )["DBCluster"]
+
+
+def create_instance(rds, name: str, cluster: str = "aurora") -> dict:
+    return rds.create_db_instance(
+        DBInstanceIdentifier=name,
+        DBClusterIdentifier=cluster,
+        Engine="aurora-postgresql",
+        DBInstanceClass="db.serverless",
+    )["DBInstance"]
+
+
+def cluster_status(rds, name: str = "aurora") -> str:
+    return rds.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"][0]["Status"]
+
+
+def instance_status(rds, name: str) -> str:
+    return rds.describe_db_instances(DBInstanceIdentifier=name)["DBInstances"][0]["DBInstanceStatus"]
+
+
+def test_everything_is_available_at_once_without_delay(aws):
+    rds = aws.client("rds")
+    assert create_cluster(rds)["Status"] == "available"
+    assert create_instance(rds, "aurora-1")["DBInstanceStatus"] == "available"
+    assert cluster_status(rds) == "available"
+    assert instance_status(rds, "aurora-1") == "available"
+    assert rds.delete_db_instance(DBInstanceIdentifier="aurora-1")["DBInstance"]["DBInstanceStatus"] == "deleting"
+    assert rds.describe_db_instances()["DBInstances"] == []
+    assert rds.delete_db_cluster(DBClusterIdentifier="aurora", SkipFinalSnapshot=True)["DBCluster"]["Status"] == (
+        "deleting"
+    )
+    assert rds.describe_db_clusters()["DBClusters"] == []
+
+
+def test_cluster_and_instances_take_their_provisioning_time(aws):
+    rds = aws.client("rds")
+    aws.control.configure(delay_scale=0.04)  # cluster 6 min -> 0.24 s, instance 8 min -> 0.32 s
+    assert create_cluster(rds)["Status"] == "creating"
+    assert cluster_status(rds) == "creating"
+    assert cluster_status(rds) == "creating"  # not only once
+    assert create_instance(rds, "aurora-1")["DBInstanceStatus"] == "creating"
+    assert instance_status(rds, "aurora-1") == "creating"
+    assert wait_until(lambda: cluster_status(rds), "available".__eq__) == "available"
+    assert wait_until(lambda: instance_status(rds, "aurora-1"), "available".__eq__) == "available"
+
+    assert rds.delete_db_instance(DBInstanceIdentifier="aurora-1")["DBInstance"]["DBInstanceStatus"] == "deleting"
+    assert instance_status(rds, "aurora-1") == "deleting"
+    with pytest.raises(ClientError) as excinfo:
+        rds.delete_db_instance(DBInstanceIdentifier="aurora-1")
+    assert error_code(excinfo) == "InvalidDBInstanceState"
+    # A cluster whose instances are all deleting can be deleted.
+    rds.delete_db_cluster(DBClusterIdentifier="aurora", SkipFinalSnapshot=True)
+    assert cluster_status(rds) == "deleting"
+    with pytest.raises(ClientError) as excinfo:
+        rds.delete_db_cluster(DBClusterIdentifier="aurora", SkipFinalSnapshot=True)
+    assert error_code(excinfo) == "InvalidDBClusterStateFault"
+    assert wait_until(lambda: rds.describe_db_instances()["DBInstances"], [].__eq__) == []
+    assert wait_until(lambda: rds.describe_db_clusters()["DBClusters"], [].__eq__) == []
+    with pytest.raises(ClientError) as excinfo:
+        rds.describe_db_clusters(DBClusterIdentifier="aurora")
+    assert error_code(excinfo) == "DBClusterNotFoundFault"
+
+
+def test_cluster_with_active_instances_cannot_be_deleted(aws):
+    rds = aws.client("rds")
+    create_cluster(rds)
+    create_instance(rds, "aurora-1")
+    with pytest.raises(ClientError) as excinfo:
+        rds.delete_db_cluster(DBClusterIdentifier="aurora", SkipFinalSnapshot=True)
+    assert error_code(excinfo) == "InvalidDBClusterStateFault"

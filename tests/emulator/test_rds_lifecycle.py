@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.emulator.test_rds_proxy import error_code, wait_until
+from tests.emulator.test_rds_proxy import error_code
+
+FAST = {"Delay": 0.02, "MaxAttempts": 250}
 
 
 def create_cluster(rds, name: str = "aurora") -> dict:
@@ -57,8 +59,10 @@ def test_cluster_and_instances_take_their_provisioning_time(aws):
     assert cluster_status(rds) == "creating"  # not only once
     assert create_instance(rds, "aurora-1")["DBInstanceStatus"] == "creating"
     assert instance_status(rds, "aurora-1") == "creating"
-    assert wait_until(lambda: cluster_status(rds), "available".__eq__) == "available"
-    assert wait_until(lambda: instance_status(rds, "aurora-1"), "available".__eq__) == "available"
+    # botocore's own waiters see the transitions.
+    rds.get_waiter("db_cluster_available").wait(DBClusterIdentifier="aurora", WaiterConfig=FAST)
+    rds.get_waiter("db_instance_available").wait(DBInstanceIdentifier="aurora-1", WaiterConfig=FAST)
+    assert (cluster_status(rds), instance_status(rds, "aurora-1")) == ("available", "available")
 
     assert rds.delete_db_instance(DBInstanceIdentifier="aurora-1")["DBInstance"]["DBInstanceStatus"] == "deleting"
     assert instance_status(rds, "aurora-1") == "deleting"
@@ -71,8 +75,9 @@ def test_cluster_and_instances_take_their_provisioning_time(aws):
     with pytest.raises(ClientError) as excinfo:
         rds.delete_db_cluster(DBClusterIdentifier="aurora", SkipFinalSnapshot=True)
     assert error_code(excinfo) == "InvalidDBClusterStateFault"
-    assert wait_until(lambda: rds.describe_db_instances()["DBInstances"], [].__eq__) == []
-    assert wait_until(lambda: rds.describe_db_clusters()["DBClusters"], [].__eq__) == []
+    rds.get_waiter("db_instance_deleted").wait(DBInstanceIdentifier="aurora-1", WaiterConfig=FAST)
+    rds.get_waiter("db_cluster_deleted").wait(DBClusterIdentifier="aurora", WaiterConfig=FAST)
+    assert rds.describe_db_instances()["DBInstances"] == []
     with pytest.raises(ClientError) as excinfo:
         rds.describe_db_clusters(DBClusterIdentifier="aurora")
     assert error_code(excinfo) == "DBClusterNotFoundFault"

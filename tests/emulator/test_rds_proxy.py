@@ -79,6 +79,9 @@ def test_create_proxy_with_iam_auth_answers_the_dbproxy_shape(aws):
     assert proxy["IdleClientTimeout"] == 1800
     assert isinstance(proxy["CreatedDate"], datetime)
     assert rds.describe_db_proxies(DBProxyName="db-proxy")["DBProxies"][0]["DBProxyArn"] == proxy["DBProxyArn"]
+    # Without delay, deletion too is immediate.
+    assert rds.delete_db_proxy(DBProxyName="db-proxy")["DBProxy"]["Status"] == "deleting"
+    assert rds.describe_db_proxies()["DBProxies"] == []
 
 
 def test_create_proxy_with_secrets_reports_auth_defaults(aws):
@@ -105,17 +108,6 @@ def test_create_proxy_with_secrets_reports_auth_defaults(aws):
     assert tags == [{"Key": "team", "Value": "db"}]
 
 
-def test_default_auth_scheme_none_requires_auth(aws):
-    _, subnets = make_network(aws)
-    rds = aws.client("rds")
-    with pytest.raises(ClientError) as excinfo:
-        rds.create_db_proxy(DBProxyName="p", EngineFamily="POSTGRESQL", RoleArn=ROLE, VpcSubnetIds=subnets)
-    assert error_code(excinfo) == "InvalidParameterValue"
-    with pytest.raises(ClientError) as excinfo:
-        create_proxy(rds, subnets, DefaultAuthScheme="KERBEROS")
-    assert error_code(excinfo) == "InvalidParameterValue"
-
-
 def test_create_proxy_errors(aws):
     _, subnets = make_network(aws)
     _, other_subnets = make_network(aws, cidr="10.0.1.0/24")
@@ -128,10 +120,13 @@ def test_create_proxy_errors(aws):
         ({"name": "p2", "VpcSecurityGroupIds": ["sg-00000000000000000"]}, "InvalidParameterValue"),
         ({"name": "p2", "EngineFamily": "ORACLE"}, "InvalidParameterValue"),
         ({"name": "2-bad--name"}, "InvalidParameterValue"),
+        ({"name": "p2", "DefaultAuthScheme": "NONE"}, "InvalidParameterValue"),  # NONE needs Auth
+        ({"name": "p2", "DefaultAuthScheme": "KERBEROS"}, "InvalidParameterValue"),
+        ({"name": "p2", "Tags": [{"Key": "emulator:status", "Value": "broken"}]}, "InvalidParameterValue"),
     ]
     for case, code in cases:
         name = case.pop("name")
-        kwargs = {"DBProxyName": name, "RoleArn": ROLE, "DefaultAuthScheme": "IAM_AUTH"}
+        kwargs = {"DBProxyName": name, "RoleArn": ROLE, "DefaultAuthScheme": case.pop("DefaultAuthScheme", "IAM_AUTH")}
         kwargs["VpcSubnetIds"] = case.pop("subnets", subnets)
         kwargs["EngineFamily"] = case.pop("EngineFamily", "POSTGRESQL")
         with pytest.raises(ClientError) as excinfo:
@@ -225,29 +220,14 @@ def test_proxy_status_follows_provisioning_time(aws):
     assert error_code(excinfo) == "DBProxyNotFoundFault"
 
 
-def test_delete_proxy_at_scale_zero_is_immediate(aws):
-    _, subnets = make_network(aws)
-    rds = aws.client("rds")
-    create_proxy(rds, subnets)
-    assert rds.delete_db_proxy(DBProxyName="db-proxy")["DBProxy"]["Status"] == "deleting"
-    assert rds.describe_db_proxies()["DBProxies"] == []
-
-
-@pytest.mark.parametrize("failure", ["incompatible-network", "insufficient-resource-limits"])
-def test_emulator_status_tag_ends_proxy_creation_in_failure(aws, failure):
+def test_emulator_status_tag_ends_proxy_creation_in_failure(aws):
     _, subnets = make_network(aws)
     rds = aws.client("rds")
     aws.control.configure(delay_scale=0.02)
-    proxy = create_proxy(rds, subnets, Tags=[{"Key": "emulator:status", "Value": failure}])
-    assert proxy["Status"] == "creating"
-    assert wait_until(lambda: proxy_status(rds), "creating".__ne__) == failure
-
-
-def test_emulator_status_tag_rejects_unknown_values(aws):
-    _, subnets = make_network(aws)
-    with pytest.raises(ClientError) as excinfo:
-        create_proxy(aws.client("rds"), subnets, Tags=[{"Key": "emulator:status", "Value": "broken"}])
-    assert error_code(excinfo) == "InvalidParameterValue"
+    for failure in ("incompatible-network", "insufficient-resource-limits"):
+        proxy = create_proxy(rds, subnets, name=failure, Tags=[{"Key": "emulator:status", "Value": failure}])
+        assert proxy["Status"] == "creating"
+        assert wait_until(lambda name=failure: proxy_status(rds, name), "creating".__ne__) == failure
 
 
 # -- targets -----------------------------------------------------------------

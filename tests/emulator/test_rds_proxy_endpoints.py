@@ -136,7 +136,7 @@ def test_endpoint_quota_and_pagination(aws, proxy):
     assert names == ["default"] + [f"endpoint-{i}" for i in range(20)]
 
 
-def test_describe_errors(aws, proxy):
+def test_describe_and_delete_errors(aws, proxy):
     rds = aws.client("rds")
     with pytest.raises(ClientError) as excinfo:
         rds.describe_db_proxy_endpoints(DBProxyEndpointName="missing")
@@ -145,6 +145,10 @@ def test_describe_errors(aws, proxy):
     with pytest.raises(ClientError) as excinfo:
         rds.describe_db_proxy_endpoints(DBProxyName="missing")
     assert error_code(excinfo) == "DBProxyNotFoundFault"
+    for name, code in [("missing", "DBProxyEndpointNotFoundFault"), ("default", "InvalidDBProxyEndpointStateFault")]:
+        with pytest.raises(ClientError) as excinfo:
+            rds.delete_db_proxy_endpoint(DBProxyEndpointName=name)
+        assert error_code(excinfo) == code
 
 
 def test_modify_endpoint(aws, proxy):
@@ -169,14 +173,6 @@ def test_modify_endpoint(aws, proxy):
         with pytest.raises(ClientError) as excinfo:
             rds.modify_db_proxy_endpoint(**kwargs)
         assert error_code(excinfo) == code, kwargs
-
-
-def test_delete_endpoint_errors(aws, proxy):
-    rds = aws.client("rds")
-    for name, code in [("missing", "DBProxyEndpointNotFoundFault"), ("default", "InvalidDBProxyEndpointStateFault")]:
-        with pytest.raises(ClientError) as excinfo:
-            rds.delete_db_proxy_endpoint(DBProxyEndpointName=name)
-        assert error_code(excinfo) == code
 
 
 def test_endpoint_status_follows_provisioning_time(aws, proxy):
@@ -231,14 +227,14 @@ def test_deleting_a_proxy_deletes_its_endpoints(aws, proxy):
     assert error_code(excinfo) == "DBProxyEndpointNotFoundFault"
 
 
-@pytest.mark.parametrize("failure", ["incompatible-network", "insufficient-resource-limits"])
-def test_emulator_status_tag_ends_endpoint_creation_in_failure(aws, proxy, failure):
+def test_emulator_status_tag_ends_endpoint_creation_in_failure(aws, proxy):
     _, _, subnets = proxy
     rds = aws.client("rds")
     aws.control.configure(delay_scale=0.02)
-    created = create_endpoint(rds, subnets, Tags=[{"Key": "emulator:status", "Value": failure}])
-    assert created["Status"] == "creating"
-    assert wait_until(lambda: endpoint_status(rds, "app-rw"), "creating".__ne__) == failure
+    for failure in ("incompatible-network", "insufficient-resource-limits"):
+        created = create_endpoint(rds, subnets, name=failure, Tags=[{"Key": "emulator:status", "Value": failure}])
+        assert created["Status"] == "creating"
+        assert wait_until(lambda name=failure: endpoint_status(rds, name), "creating".__ne__) == failure
 
 
 def test_endpoint_tags(aws, proxy):

@@ -247,3 +247,36 @@ def test_endpoint_tags(aws, proxy):
     assert tags == {"app": "b", "env": "test"}
     rds.remove_tags_from_resource(ResourceName=arn, TagKeys=["app"])
     assert rds.list_tags_for_resource(ResourceName=arn)["TagList"] == [{"Key": "env", "Value": "test"}]
+
+
+def test_endpoint_in_subnets_shared_by_another_account(aws, proxy):
+    db_proxy, _, _ = proxy
+    app_vpc, app_subnets = make_network(aws, account="application-a", cidr="10.0.16.0/24")
+    app_account = aws.account("application-a").account_id
+    subnet_arns = [f"arn:aws:ec2:eu-west-1:{app_account}:subnet/{s}" for s in app_subnets]
+    ram = aws.client("ram", "application-a")
+    share = ram.create_resource_share(
+        name="subnets", resourceArns=subnet_arns, principals=[aws.account("database").account_id]
+    )["resourceShare"]["resourceShareArn"]
+    # The database account creates its own security group in the shared VPC.
+    group = aws.client("ec2").create_security_group(GroupName="endpoint", Description="endpoint", VpcId=app_vpc)[
+        "GroupId"
+    ]
+    rds = aws.client("rds")
+    endpoint = create_endpoint(rds, app_subnets, name="app-ro", TargetRole="READ_ONLY", VpcSecurityGroupIds=[group])
+    assert endpoint["VpcId"] == app_vpc != db_proxy["VpcId"]
+    assert endpoint["VpcSubnetIds"] == app_subnets
+    assert endpoint["VpcSecurityGroupIds"] == [group]
+    assert ENDPOINT_ARN.match(endpoint["DBProxyEndpointArn"])  # owned by the database account
+
+    # A group of the subnets' owner is not the caller's.
+    owner_group = default_group(aws, app_vpc, account="application-a")
+    with pytest.raises(ClientError) as excinfo:
+        create_endpoint(rds, app_subnets, name="app-rw", VpcSecurityGroupIds=[owner_group])
+    assert error_code(excinfo) == "InvalidParameterValue"
+
+    # Without the share the subnets are unknown to the database account.
+    ram.disassociate_resource_share(resourceShareArn=share, resourceArns=subnet_arns)
+    with pytest.raises(ClientError) as excinfo:
+        create_endpoint(rds, app_subnets, name="app-rw", VpcSecurityGroupIds=[group])
+    assert error_code(excinfo) == "InvalidSubnet"

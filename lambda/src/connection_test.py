@@ -2,13 +2,16 @@
 
 The handler assumes the database account's connect role, signs an IAM token for the proxy endpoint with those
 credentials, connects over TLS (``sslmode=verify-full``) and runs one query that tells which node answered.
-Warm invocations reuse the assumed-role credentials (until shortly before they expire) and the open connection
-(while it is alive); a token is signed only for a new connection.
+The event may name the endpoint to test: ``{"target": "read_only"}`` (``RDS_PROXY_READ_ONLY_ENDPOINT``, expected to
+reach a reader), ``{"target": "read_write"}`` (``RDS_PROXY_READ_WRITE_ENDPOINT``, expected to reach the writer) or
+``{"target": "default"}`` (``RDS_PROXY_ENDPOINT``, no expectation; also when the event names no target).
+Warm invocations reuse the assumed-role credentials (until shortly before they expire) and one open connection
+per endpoint (while it is alive); a token is signed only for a new connection.
 
 The answer is JSON. On success: status 200 and ``"message": "Database connection was successful!"`` with the
-endpoint, user, database, the node's role (reader or writer), its server version and timings per stage. On
-failure: the link that broke (``config``, ``sts``, ``dns``, ``tcp``, ``tls``, ``auth``, ``connect`` or
-``query``), a short error without secrets and the likely causes.
+target, endpoint, user, database, the node's role (reader or writer), whether it is the expected one, its server
+version and timings per stage. On failure: the link that broke (``config``, ``sts``, ``dns``, ``tcp``, ``tls``,
+``auth``, ``connect`` or ``query``), a short error without secrets and the likely causes.
 """
 
 from __future__ import annotations
@@ -45,12 +48,34 @@ _HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
 
+DEFAULT_TARGET = "default"
+ENDPOINT_VARIABLE = "RDS_PROXY_ENDPOINT"
+
+
+@dataclass(frozen=True)
+class Target:
+    variable: str  # the environment variable holding the endpoint
+    expected_role: str | None  # the role the endpoint must reach, if any
+
+
+TARGETS = {
+    DEFAULT_TARGET: Target(ENDPOINT_VARIABLE, None),
+    "read_only": Target("RDS_PROXY_READ_ONLY_ENDPOINT", "reader"),
+    "read_write": Target("RDS_PROXY_READ_WRITE_ENDPOINT", "writer"),
+}
+
 
 # --- configuration -------------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class Config:
+    """What one invocation connects with: the chosen target's endpoint and the shared settings.
+
+    Two targets naming the same endpoint give equal configurations (the target is not compared), so they share
+    one connection.
+    """
+
     role_arn: str
     endpoint: str
     port: int
@@ -58,6 +83,15 @@ class Config:
     dbname: str
     region: str
     ssl_root_cert: Path
+    target: str = field(default=DEFAULT_TARGET, compare=False)
+
+    @property
+    def endpoint_variable(self) -> str:
+        return TARGETS[self.target].variable
+
+    @property
+    def expected_role(self) -> str | None:
+        return TARGETS[self.target].expected_role
 
     @property
     def database_account_id(self) -> str:
@@ -66,16 +100,36 @@ class Config:
 
 
 class ConfigError(Exception):
-    """One or more environment variables are missing or malformed; ``problems`` maps each name to the reason."""
+    """Environment variables or event keys are missing or malformed.
 
-    def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("invalid environment: " + ", ".join(sorted(problems)))
+    ``problems`` maps each bad environment variable to the reason, ``event_problems`` each bad event key.
+    """
+
+    def __init__(self, problems: dict[str, str], event_problems: dict[str, str] | None = None) -> None:
         self.problems = problems
+        self.event_problems = event_problems or {}
+        parts = [
+            f"invalid {what}: " + ", ".join(sorted(names))
+            for what, names in (("event", self.event_problems), ("environment", problems))
+            if names
+        ]
+        super().__init__("; ".join(parts))
 
 
-def load_config(environ: Mapping[str, str]) -> Config:
-    """Read and validate the configuration; every bad variable is reported by name."""
+def event_target(event: object) -> object:
+    """The target an event names: its ``"target"``, or ``default`` when it names none (or is not an object)."""
+    target = event.get("target") if isinstance(event, Mapping) else None
+    return DEFAULT_TARGET if target is None else target
+
+
+def load_config(environ: Mapping[str, str], target: object = DEFAULT_TARGET) -> Config:
+    """Read and validate the configuration for a target; every bad variable (and a bad target) is reported by name.
+
+    ``RDS_PROXY_ENDPOINT`` is required unless ``RDS_PROXY_READ_ONLY_ENDPOINT`` or ``RDS_PROXY_READ_WRITE_ENDPOINT``
+    is set; the target's own variable must be set.
+    """
     problems: dict[str, str] = {}
+    event_problems: dict[str, str] = {}
 
     def required(name: str, pattern: re.Pattern[str], expected: str) -> str:
         value = environ.get(name, "").strip()
@@ -87,7 +141,25 @@ def load_config(environ: Mapping[str, str]) -> Config:
 
     identifier = "a PostgreSQL identifier (letters, digits, _ or $; 1-63 characters)"
     role_arn = required("DATABASE_ACCOUNT_IAM_ROLE", _ROLE_ARN, "an IAM role ARN (arn:aws:iam::<account>:role/<name>)")
-    endpoint = required("RDS_PROXY_ENDPOINT", _HOSTNAME, "a DNS host name")
+    endpoints: dict[str, str] = {}  # variable -> endpoint, the well-formed ones
+    malformed: dict[str, str] = {}
+    for variable in (spec.variable for spec in TARGETS.values()):
+        value = environ.get(variable, "").strip()
+        if value and not _HOSTNAME.fullmatch(value):
+            malformed[variable] = "malformed: expected a DNS host name"
+        elif value:
+            endpoints[variable] = value
+    problems.update(malformed)
+    known_target = isinstance(target, str) and target in TARGETS
+    if not known_target:
+        shown = repr(target)[:80]
+        event_problems["target"] = f"unknown target {shown}: expected one of " + ", ".join(map(repr, TARGETS))
+    if not endpoints and not malformed:
+        others = " or ".join(spec.variable for spec in TARGETS.values() if spec.variable != ENDPOINT_VARIABLE)
+        problems[ENDPOINT_VARIABLE] = f"missing (set it, {others})"
+    elif known_target and TARGETS[target].variable not in endpoints | malformed:
+        needed_by = "an event without a target" if target == DEFAULT_TARGET else f"the event's target {target!r}"
+        problems[TARGETS[target].variable] = f"missing: {needed_by} needs it"
     user = required("DB_USERNAME", _IDENTIFIER, identifier)
     dbname = required("DBNAME", _IDENTIFIER, identifier)
 
@@ -108,9 +180,10 @@ def load_config(environ: Mapping[str, str]) -> Config:
     if not ssl_root_cert.is_file() or not os.access(ssl_root_cert, os.R_OK):
         problems["DB_SSL_ROOT_CERT"] = "not a readable file (a PEM bundle of the CAs to trust)"
 
-    if problems:
-        raise ConfigError(problems)
-    return Config(role_arn, endpoint, port, user, dbname, region, ssl_root_cert)
+    if problems or event_problems:
+        raise ConfigError(problems, event_problems)
+    endpoint = endpoints[TARGETS[target].variable]
+    return Config(role_arn, endpoint, port, user, dbname, region, ssl_root_cert, target)
 
 
 # --- AWS: assumed-role credentials and the IAM token ----------------------------------------------------------------
@@ -229,13 +302,13 @@ def _connect_failure(error: psycopg2.Error, config: Config, secrets: tuple[str, 
                 f"arn:aws:rds-db:{config.region}:{config.database_account_id}:dbuser:<proxy-resource-id>/{user}",
                 f"wrong user: DB_USERNAME {user!r} is not a user the proxy accepts",
                 f"the token was signed for another host, port or region than {endpoint}:{config.port} in "
-                f"{config.region} (RDS_PROXY_ENDPOINT must be the proxy endpoint's own DNS name)",
+                f"{config.region} ({config.endpoint_variable} must be the proxy endpoint's own DNS name)",
                 "the token expired (valid 15 minutes) or the function's clock is off",
             ],
         )
     if "does not match host name" in text:
         cause = (
-            f"RDS_PROXY_ENDPOINT {endpoint!r} is not a name in the server's certificate: use the proxy "
+            f"{config.endpoint_variable} {endpoint!r} is not a name in the server's certificate: use the proxy "
             "endpoint's DNS name, not an IP address or a CNAME of your own"
         )
         return Failure("tls", message, [cause])
@@ -247,8 +320,8 @@ def _connect_failure(error: psycopg2.Error, config: Config, secrets: tuple[str, 
             message,
             [
                 f"the server's certificate does not chain to a CA in {config.ssl_root_cert}",
-                "RDS_PROXY_ENDPOINT is not a proxy endpoint (a cluster endpoint presents an RDS CA certificate, "
-                "not an ACM one)",
+                f"{config.endpoint_variable} is not a proxy endpoint (a cluster endpoint presents an RDS CA "
+                "certificate, not an ACM one)",
             ],
         )
     if "timeout expired" in text or "connection refused" in text or "could not connect" in text:
@@ -269,7 +342,7 @@ def _timed(timings: dict[str, float], stage: str) -> Iterator[None]:
 
 
 class ConnectionTester:
-    """Runs the test and keeps what warm invocations reuse: credentials and the connection.
+    """Runs the test and keeps what warm invocations reuse: credentials and one connection per endpoint.
 
     ``assume_role`` and ``sign_token`` can be replaced (tests stand a password in for the token); with
     ``reuse=False`` every invocation assumes the role, signs a token, connects and closes again.
@@ -288,37 +361,40 @@ class ConnectionTester:
         self._reuse = reuse
         self._clock = clock
         self._credentials: tuple[str, Credentials] | None = None
-        self._connection: tuple[Config, psycopg2.extensions.connection] | None = None
+        self._connections: dict[str, tuple[Config, psycopg2.extensions.connection]] = {}  # by endpoint
 
-    def invoke(self, environ: Mapping[str, str]) -> dict:
+    def invoke(self, environ: Mapping[str, str], event: object = None) -> dict:
+        """Test the endpoint of the event's target (see ``event_target``) and answer as the handler does."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
+        target = event_target(event)
         try:
-            config = load_config(environ)
+            config = load_config(environ, target)
         except ConfigError as error:
-            body = {
-                "ok": False,
-                "stage": "config",
-                "error": str(error),
-                "variables": error.problems,
-                "likely_causes": ["the function's environment variables are missing or wrong"],
-            }
-            LOGGER.error("connection test failed: %s", json.dumps(body))
-            return _response(500, body)
-        where = {"endpoint": config.endpoint, "port": config.port, "user": config.user, "database": config.dbname}
+            return _config_failure(error, target)
+        where = {
+            "target": config.target,
+            "endpoint": config.endpoint,
+            "port": config.port,
+            "user": config.user,
+            "database": config.dbname,
+        }
+        expected = {"expected_role": config.expected_role} if config.expected_role else {}
         try:
             result = self._test(config, timings)
         except Failure as failure:
             timings["total"] = round((time.perf_counter() - started) * 1000, 3)
             body = {"ok": False, "stage": failure.stage, "error": failure.error, "likely_causes": failure.likely_causes}
-            body.update(where, timings_ms=timings)
+            body.update(where, **expected, timings_ms=timings)
             LOGGER.error("connection test failed: %s", json.dumps(body))
             return _response(502, body)
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
         in_recovery, server_version, backend_pid, reused = result
-        body = {"ok": True, "message": SUCCESS_MESSAGE, **where}
+        role = "reader" if in_recovery else "writer"
+        body = {"ok": True, "message": SUCCESS_MESSAGE, **where, "role": role, **expected}
+        if expected:
+            body["role_matches"] = role == config.expected_role
         body.update(
-            role="reader" if in_recovery else "writer",
             server_version=server_version,
             backend_pid=backend_pid,
             connection_reused=reused,
@@ -328,9 +404,14 @@ class ConnectionTester:
         return _response(200, body)
 
     def close(self) -> None:
-        if self._connection is not None:
-            self._connection[1].close()
-            self._connection = None
+        """Close every kept connection."""
+        for endpoint in list(self._connections):
+            self._close(endpoint)
+
+    def _close(self, endpoint: str) -> None:
+        kept = self._connections.pop(endpoint, None)
+        if kept is not None:
+            kept[1].close()
 
     def _test(self, config: Config, timings: dict[str, float]) -> tuple:
         connection = self._kept_connection(config)
@@ -340,29 +421,33 @@ class ConnectionTester:
             except psycopg2.Error as error:
                 if not connection.closed:
                     raise Failure("query", _short(error), _query_causes(error)) from None
-                self.close()  # dropped since the last invocation (idle timeout, failover): connect once more
+                self._close(config.endpoint)  # dropped since the last invocation (idle timeout, failover): reconnect
                 timings["dropped_connection"] = timings.pop("query")
         connection = self._connect(config, timings)
         try:
             row = self._query(connection, timings)
         except psycopg2.Error as error:
             if connection.closed:
-                self.close()
+                self._close(config.endpoint)
             raise Failure("query", _short(error), _query_causes(error)) from None
         finally:
             if not self._reuse:
-                self.close()
+                self._close(config.endpoint)
         return (*row, False)
 
     def _kept_connection(self, config: Config) -> psycopg2.extensions.connection | None:
-        """The open connection for this configuration, if any, checked without a round trip."""
-        if self._connection is None:
+        """The open connection to this configuration's endpoint, if any, checked without a round trip.
+
+        A connection kept for the same endpoint with other settings (port, user, database, CA bundle) is closed.
+        """
+        kept = self._connections.get(config.endpoint)
+        if kept is None:
             return None
-        kept_config, connection = self._connection
+        kept_config, connection = kept
         idle = connection.info.transaction_status == psycopg2.extensions.TRANSACTION_STATUS_IDLE
         if kept_config == config and not connection.closed and idle:
             return connection
-        self.close()
+        self._close(config.endpoint)
         return None
 
     def credentials(self, config: Config, timings: dict[str, float] | None = None) -> Credentials:
@@ -389,7 +474,7 @@ class ConnectionTester:
                     "dns",
                     f"{config.endpoint}: {_short(error)}",
                     [
-                        "RDS_PROXY_ENDPOINT is misspelled or the proxy endpoint was deleted",
+                        f"{config.endpoint_variable} is misspelled or the proxy endpoint was deleted",
                         "the function is not in the VPC the endpoint belongs to, or the VPC's DNS support is off",
                     ],
                 ) from None
@@ -428,7 +513,7 @@ class ConnectionTester:
             except psycopg2.Error as error:
                 raise _connect_failure(error, config, secrets) from None
         connection.autocommit = True  # no transaction stays open between invocations
-        self._connection = (config, connection)
+        self._connections[config.endpoint] = (config, connection)
         return connection
 
     @staticmethod
@@ -444,6 +529,25 @@ def _query_causes(error: psycopg2.Error) -> list[str]:
     return ["the connection dropped during the query (failover or proxy timeout)", "the server rejected the query"]
 
 
+def _config_failure(error: ConfigError, target: object) -> dict:
+    """Status 400 when only the event is bad, else 500 (the function's environment)."""
+    body: dict = {"ok": False, "stage": "config", "error": str(error)}
+    if isinstance(target, str) and target in TARGETS:
+        body["target"] = target
+    causes = []
+    if error.event_problems:
+        body["event"] = error.event_problems
+        causes.append("the event's target is not one of " + ", ".join(TARGETS))
+    body["variables"] = error.problems
+    if error.problems:
+        causes.append("the function's environment variables are missing or wrong")
+    if body.get("target") and TARGETS[target].variable in error.problems:
+        causes.append(f"the function is not configured for the target {target!r}: set {TARGETS[target].variable}")
+    body["likely_causes"] = causes
+    LOGGER.error("connection test failed: %s", json.dumps(body))
+    return _response(500 if error.problems else 400, body)
+
+
 def _response(status: int, body: dict) -> dict:
     return {"statusCode": status, "headers": {"Content-Type": "application/json"}, "body": json.dumps(body)}
 
@@ -452,5 +556,5 @@ _TESTER = ConnectionTester()
 
 
 def handler(event, context) -> dict:
-    """Lambda entry point (``connection_test.handler``); the event is not used."""
-    return _TESTER.invoke(os.environ)
+    """Lambda entry point (``connection_test.handler``); the event may name the target (``{"target": "read_only"}``)."""
+    return _TESTER.invoke(os.environ, event)

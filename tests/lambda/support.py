@@ -1,9 +1,11 @@
 """Local stand-ins for the connection test: a PostgreSQL writer and streaming reader with TLS, and a token signer.
 
-``PostgresServer`` creates a test CA and a server certificate (SAN ``localhost`` and ``127.0.0.1``), initialises a
-cluster in a temporary directory, starts it with ``ssl=on`` on 127.0.0.1 (``hostssl`` with scram-sha-256 only;
-plain TCP is rejected) and, optionally, a hot standby made with ``pg_basebackup -R`` so that
-``pg_is_in_recovery()`` is really true there. The superuser is reached over a private Unix socket.
+``PostgresServer`` creates a test CA and a server certificate (SAN ``localhost``, ``127.0.0.1`` and ``127.0.0.3``),
+initialises a cluster in a temporary directory, starts it with ``ssl=on`` on 127.0.0.1 (``hostssl`` with
+scram-sha-256 only; plain TCP is rejected) and, optionally, a hot standby made with ``pg_basebackup -R`` so that
+``pg_is_in_recovery()`` is really true there. The standby listens on 127.0.0.3 at the primary's port, so that, as
+with a proxy's read-write and read-only endpoints, the two differ by host name only and one ``DB_PORT`` serves both.
+The superuser is reached over private Unix sockets.
 
 PostgreSQL refuses to run as root: as root the servers run as the ``postgres`` system user (created with
 ``useradd`` if it does not exist).
@@ -40,6 +42,8 @@ TEST_DATABASE = "example_db"
 TEST_PASSWORD = "local-test-password-standing-in-for-the-iam-token"
 SERVER_USER = "postgres"
 CONNECT_ROLE_ARN = "arn:aws:iam::111111111111:role/proxy-connect-role"
+WRITER_HOST = "localhost"  # the primary (it also listens on 127.0.0.2, a name its certificate does not hold)
+READER_HOST = "127.0.0.3"  # the standby
 
 
 def free_port() -> int:
@@ -102,7 +106,13 @@ def _write_certificates(directory: Path) -> tuple[Path, Path, Path]:
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
         .add_extension(
-            x509.SubjectAlternativeName([x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            x509.SubjectAlternativeName(
+                [
+                    x509.DNSName(WRITER_HOST),
+                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
+                    x509.IPAddress(ipaddress.ip_address(READER_HOST)),
+                ]
+            ),
             critical=False,
         )
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
@@ -126,13 +136,13 @@ def _write_certificates(directory: Path) -> tuple[Path, Path, Path]:
 
 @dataclass
 class PostgresServer:
-    """A primary (the writer) and optionally a streaming standby (the reader) on 127.0.0.1, TLS required."""
+    """A primary (the writer, ``WRITER_HOST``) and optionally a streaming standby (the reader, ``READER_HOST``),
+    both at ``primary_port``, TLS required."""
 
     with_standby: bool = True
     root: Path = field(init=False)
     ca_file: Path = field(init=False)
     primary_port: int = field(init=False, default=0)
-    standby_port: int | None = field(init=False, default=None)
     _started: list[Path] = field(init=False, default_factory=list)
 
     # -- lifecycle --
@@ -190,13 +200,15 @@ class PostgresServer:
 
         if self.with_standby:
             standby = self.root / "standby"
-            self.standby_port = free_port()
+            standby_sockets = self.root / "sock-standby"
+            standby_sockets.mkdir(mode=0o700)
+            self._chown(standby_sockets)
             self._run(
                 "pg_basebackup", "-h", socket_dir, "-p", self.primary_port, "-U", SUPERUSER, "-D", standby,
                 "-R", "-X", "stream", "-c", "fast", "--no-sync",
             )  # fmt: skip
             with (standby / "postgresql.auto.conf").open("a") as conf:
-                conf.write(f"port = {self.standby_port}\n")
+                conf.write(f"listen_addresses = '{READER_HOST}'\nunix_socket_directories = '{standby_sockets}'\n")
             self._pg_ctl_start(standby)
 
     def stop(self) -> None:
@@ -214,16 +226,16 @@ class PostgresServer:
 
     # -- use --
 
-    def superuser(self, port: int | None = None, dbname: str = "postgres"):
-        """A superuser connection over the private Unix socket (autocommit; close it, e.g. with ``closing``)."""
-        conn = psycopg2.connect(
-            host=str(self.root / "sock"), port=port or self.primary_port, user=SUPERUSER, dbname=dbname
-        )
+    def superuser(self, dbname: str = "postgres", *, standby: bool = False):
+        """A superuser connection over a private Unix socket (autocommit; close it, e.g. with ``closing``)."""
+        sockets = self.root / ("sock-standby" if standby else "sock")
+        conn = psycopg2.connect(host=str(sockets), port=self.primary_port, user=SUPERUSER, dbname=dbname)
         conn.autocommit = True
         return conn
 
-    def environment(self, *, port: int | None = None, host: str = "localhost") -> dict[str, str]:
-        """The connection test's database settings for this server (role ARN and region not included)."""
+    def environment(self, *, port: int | None = None, host: str = WRITER_HOST) -> dict[str, str]:
+        """The connection test's database settings, the writer as ``RDS_PROXY_ENDPOINT`` (role ARN and region not
+        included)."""
         return {
             "RDS_PROXY_ENDPOINT": host,
             "DB_PORT": str(port or self.primary_port),
@@ -232,9 +244,9 @@ class PostgresServer:
             "DB_SSL_ROOT_CERT": str(self.ca_file),
         }
 
-    def terminate(self, pid: int, port: int | None = None) -> None:
+    def terminate(self, pid: int, *, standby: bool = False) -> None:
         """End one backend, as an idle timeout or failover would, and wait until it is gone."""
-        with closing(self.superuser(port)) as conn, conn.cursor() as cur:
+        with closing(self.superuser(standby=standby)) as conn, conn.cursor() as cur:
             cur.execute("SELECT pg_terminate_backend(%s)", (pid,))
             for _ in range(100):
                 cur.execute("SELECT count(*) FROM pg_stat_activity WHERE pid = %s", (pid,))
@@ -292,9 +304,9 @@ class PasswordSigner:
         return self.password
 
 
-def call(tester, environ) -> tuple[int, dict]:
+def call(tester, environ, event=None) -> tuple[int, dict]:
     """Invoke and decode: (status code, body)."""
-    response = tester.invoke(environ)
+    response = tester.invoke(environ, event)
     assert response["headers"] == {"Content-Type": "application/json"}
     return response["statusCode"], json.loads(response["body"])
 

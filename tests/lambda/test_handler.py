@@ -16,7 +16,16 @@ from contextlib import closing
 import connection_test
 import pytest
 
-from .support import TEST_DATABASE, TEST_PASSWORD, TEST_USER, PasswordSigner, assume_role_calls, call, free_port
+from .support import (
+    READER_HOST,
+    TEST_DATABASE,
+    TEST_PASSWORD,
+    TEST_USER,
+    PasswordSigner,
+    assume_role_calls,
+    call,
+    free_port,
+)
 
 STAGE_TIMINGS = {"sts", "dns", "tcp", "token", "connect", "query", "total"}
 
@@ -26,7 +35,10 @@ def test_writer(function_env, tester, pg):
     assert status == 200, body
     assert body["ok"] is True
     assert body["message"] == "Database connection was successful!"
+    assert body["target"] == "default"
     assert body["role"] == "writer"
+    assert "expected_role" not in body
+    assert "role_matches" not in body
     assert body["server_version"].startswith("15")
     assert (body["endpoint"], body["port"], body["user"], body["database"]) == (
         "localhost",
@@ -40,11 +52,11 @@ def test_writer(function_env, tester, pg):
 
 
 def test_reader(function_env, tester, pg, monkeypatch):
-    monkeypatch.setenv("DB_PORT", str(pg.standby_port))
+    monkeypatch.setenv("RDS_PROXY_ENDPOINT", READER_HOST)
     status, body = call(tester, os.environ)
     assert status == 200, body
     assert body["role"] == "reader"
-    assert body["port"] == pg.standby_port
+    assert (body["endpoint"], body["port"]) == (READER_HOST, pg.primary_port)
 
 
 def test_warm_invocations_reuse_credentials_and_connection(function_env, tester, signer, sts):
@@ -77,12 +89,24 @@ def test_reconnects_once_after_the_server_drops_the_connection(function_env, tes
     assert len(signer.tokens) == 2
 
 
-def test_new_connection_when_the_endpoint_changes(function_env, tester, signer, pg, monkeypatch):
+def test_new_connection_when_the_endpoint_changes(function_env, tester, signer, monkeypatch):
     _, writer = call(tester, os.environ)
-    monkeypatch.setenv("DB_PORT", str(pg.standby_port))
+    monkeypatch.setenv("RDS_PROXY_ENDPOINT", READER_HOST)
     _, reader = call(tester, os.environ)
     assert (writer["role"], reader["role"]) == ("writer", "reader")
     assert reader["connection_reused"] is False
+    assert len(signer.tokens) == 2
+
+
+def test_new_connection_when_an_endpoints_settings_change(function_env, tester, signer, pg, monkeypatch, tmp_path):
+    _, first = call(tester, os.environ)
+    copy = tmp_path / "ca.crt"
+    copy.write_bytes(pg.ca_file.read_bytes())
+    monkeypatch.setenv("DB_SSL_ROOT_CERT", str(copy))  # the same endpoint with another setting
+    _, second = call(tester, os.environ)
+    assert second["connection_reused"] is False
+    assert second["backend_pid"] != first["backend_pid"]
+    assert len(tester._connections) == 1
     assert len(signer.tokens) == 2
 
 
@@ -92,7 +116,7 @@ def test_without_reuse_every_invocation_connects(function_env, signer, sts):
     assert [body["connection_reused"] for body in bodies] == [False] * 3
     assert len(signer.tokens) == 3
     assert assume_role_calls(sts) == 3
-    assert tester._connection is None
+    assert tester._connections == {}
 
 
 def test_real_token_end_to_end(function_env, pg):
@@ -268,6 +292,8 @@ def test_unreachable_sts_is_an_sts_failure(function_env, tester, signer, monkeyp
         ("RDS_PROXY_ENDPOINT", None),
         ("RDS_PROXY_ENDPOINT", "proxy endpoint"),
         ("RDS_PROXY_ENDPOINT", "-leading-dash.example.com"),
+        ("RDS_PROXY_READ_ONLY_ENDPOINT", "proxy endpoint"),
+        ("RDS_PROXY_READ_WRITE_ENDPOINT", "-leading-dash.example.com"),
         ("DB_PORT", "70000"),
         ("DB_PORT", "0"),
         ("DB_PORT", "54x"),

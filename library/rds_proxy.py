@@ -376,6 +376,13 @@ def validate_params(module):
         module.fail_json(msg="wait_delay must be positive and wait_timeout not negative")
     if p["state"] != "present":
         return
+    # required_if accepts an option given as null; these cannot be.
+    for option in ("engine_family", "role_arn", "vpc_subnet_ids"):
+        if not p[option]:
+            module.fail_json(msg=f"{option} is required when state is present")
+    for index, item in enumerate(p["auth"] or []):
+        if item["auth_scheme"] == "SECRETS" and not item["secret_arn"]:
+            module.fail_json(msg=f"auth[{index}].secret_arn is required with auth_scheme SECRETS")
     if p["default_auth_scheme"] != "IAM_AUTH" and not p["auth"]:
         module.fail_json(
             msg="auth is required unless default_auth_scheme is IAM_AUTH "
@@ -579,7 +586,11 @@ def predicted(params, before, modifications, tags, pool_changes, register, dereg
     pool.update(camel_dict_to_snake_dict(pool_changes))
     after["connection_pool_config"] = pool
     gone = {i for ids in deregister.values() for i in ids}
-    targets = [t for t in after.get("targets", []) if t.get("rds_resource_id", "").lower() not in gone]
+    targets = [
+        t
+        for t in after.get("targets", [])
+        if t.get("rds_resource_id", "").lower() not in gone and t.get("tracked_cluster_id", "").lower() not in gone
+    ]
     for key, ids in register.items():
         kind = "TRACKED_CLUSTER" if key == "DBClusterIdentifiers" else "RDS_INSTANCE"
         targets += [{"type": kind, "rds_resource_id": i, "target_health": {"state": "REGISTERING"}} for i in ids]

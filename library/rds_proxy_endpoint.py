@@ -369,6 +369,11 @@ def main():
     )
     if module.params["name"].lower() == DEFAULT_ENDPOINT:
         module.fail_json(msg="name: the default endpoint belongs to its proxy and cannot be managed as an endpoint")
+    if module.params["state"] == "present":
+        # required_if accepts an option given as null; these cannot be.
+        for option in ("db_proxy_name", "vpc_subnet_ids"):
+            if not module.params[option]:
+                module.fail_json(msg=f"{option} is required when state is present")
     if module.params["wait_delay"] <= 0 or module.params["wait_timeout"] < 0:
         module.fail_json(msg="wait_delay must be positive and wait_timeout not negative")
 

@@ -47,6 +47,16 @@ def _cluster_members(self: DBCluster) -> list[DBInstanceClustered]:
     ]
 
 
+def _clustered_subnet_group(self: DBInstanceClustered) -> Any:
+    """An Aurora instance reports its cluster's DB subnet group, as on AWS."""
+    name = self.cluster.db_subnet_group_name
+    return self.cluster.backend.subnet_groups.get(name) if name else None
+
+
+def _ignore(self: Any, value: Any) -> None:
+    """Instances of a cluster take the subnet group of the cluster."""
+
+
 def _timed_create(method: Any, kind: str) -> Any:
     def create(self: RDSBackend, kwargs: dict[str, Any]) -> Any:
         resource = method(self, kwargs)
@@ -103,6 +113,7 @@ def install() -> None:
     DBCluster.status = property(_cluster_status, _set_cluster_status)
     DBInstance.status = property(_instance_status, _set_instance_status)
     DBCluster._members = property(_cluster_members)
+    DBInstanceClustered.db_subnet_group = property(_clustered_subnet_group, _ignore)
     RDSBackend.create_db_cluster = _timed_create(RDSBackend.create_db_cluster, "db_cluster")
     RDSBackend.create_db_instance = _timed_create(RDSBackend.create_db_instance, "db_instance")
     RDSBackend.delete_db_cluster = _delete_db_cluster(RDSBackend.delete_db_cluster)

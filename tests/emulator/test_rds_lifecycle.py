@@ -90,3 +90,29 @@ def test_cluster_with_active_instances_cannot_be_deleted(aws):
     with pytest.raises(ClientError) as excinfo:
         rds.delete_db_cluster(DBClusterIdentifier="aurora", SkipFinalSnapshot=True)
     assert error_code(excinfo) == "InvalidDBClusterStateFault"
+
+
+def test_cluster_instances_report_the_cluster_subnet_group_and_security_groups(aws):
+    ec2 = aws.client("ec2", "database")
+    rds = aws.client("rds", "database")
+    vpc = ec2.create_vpc(CidrBlock="10.5.0.0/24")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.5.0.{i * 64}/26", AvailabilityZone=f"eu-west-1{zone}")["Subnet"]
+        for i, zone in enumerate("ab")
+    ]
+    group = ec2.create_security_group(GroupName="cluster", Description="cluster", VpcId=vpc)["GroupId"]
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="isolated", DBSubnetGroupDescription="isolated", SubnetIds=[s["SubnetId"] for s in subnets]
+    )
+    rds.create_db_cluster(
+        DBClusterIdentifier="c1", Engine="aurora-postgresql", MasterUsername="postgres", MasterUserPassword="x" * 12,
+        DBSubnetGroupName="isolated", VpcSecurityGroupIds=[group],
+    )  # fmt: skip
+    rds.create_db_instance(
+        DBInstanceIdentifier="c1-writer", DBClusterIdentifier="c1", Engine="aurora-postgresql",
+        DBInstanceClass="db.serverless",
+    )  # fmt: skip
+    instance = rds.describe_db_instances(DBInstanceIdentifier="c1-writer")["DBInstances"][0]
+    assert instance["DBSubnetGroup"]["DBSubnetGroupName"] == "isolated"
+    assert instance["DBSubnetGroup"]["VpcId"] == vpc
+    assert [g["VpcSecurityGroupId"] for g in instance["VpcSecurityGroups"]] == [group]

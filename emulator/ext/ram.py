@@ -24,7 +24,8 @@ What is modelled (AWS behaviour followed):
 - **Resources** must be well-formed ARNs (``MalformedArnException``) of a
   shareable type (``InvalidParameterException``), in the caller's region and
   owned by the caller (``OperationNotPermittedException``); subnets must exist
-  (``UnknownResourceException``).  A shared subnet deleted by its owner shows
+  (``UnknownResourceException``) and not be default subnets
+  (``InvalidParameterException``).  A shared subnet deleted by its owner shows
   a ``FAILED`` resource association with a status message.
 - **Association statuses**: responses of ``AssociateResourceShare`` and
   ``DisassociateResourceShare`` report ``ASSOCIATING``/``DISASSOCIATING``;
@@ -375,9 +376,14 @@ class RamBackend(ResourceAccessManagerBackend):
         if known["resourceRegionScope"] == "REGIONAL" and region != self.region_name:
             raise _error("UnknownResourceException", f"The resource {arn} could not be found in {self.region_name}.")
         if resource_type == "ec2:Subnet":
-            subnet_id = rest.split("/", 1)[-1]
-            if _find_own_subnet(self.account_id, self.region_name, subnet_id) is None:
+            subnet = _find_own_subnet(self.account_id, self.region_name, rest.split("/", 1)[-1])
+            if subnet is None:
                 raise _error("UnknownResourceException", f"The resource {arn} could not be found.")
+            if subnet.default_for_az:
+                raise _error(
+                    "InvalidParameterException",
+                    f"{subnet.id} is a default subnet; only non-default subnets can be shared.",
+                )
         if resource_type in ORGANIZATION_ONLY_TYPES and share.has_external_principal():
             raise _error("InvalidParameterException", ORGANIZATION_ONLY_MESSAGE)
         return Association(arn, "RESOURCE", "ASSOCIATED", resource_type=resource_type)

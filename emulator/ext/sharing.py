@@ -4,21 +4,25 @@ An account sees its own subnets and VPCs plus the subnets that other accounts
 share with it through an active AWS RAM resource share (share ``ACTIVE``,
 principal and resource associations ``ASSOCIATED``), and the VPCs of those
 subnets.  As on AWS, a shared subnet or VPC keeps its owner's ``OwnerId``;
-the participant account can create its own security groups in a shared VPC
-(they belong to the participant, with AWS's default egress rule), and other
-additions (RDS proxy endpoints) place resources in shared subnets through
-:func:`find_subnet`.  Disassociating the subnet or the principal, or deleting
-the share, takes all of that away at once.
+the owner's tags are not shared: the participant sees only the tags it put
+on the shared subnet or VPC itself.  The participant account can create its
+own security groups in a shared VPC (they belong to the participant, with
+AWS's default egress rule), and other additions (RDS proxy endpoints, Lambda
+functions) place resources in shared subnets through :func:`find_subnet`.
+Disassociating the subnet or the principal, or deleting the share, takes all
+of that away at once.
 
 Patched in moto's EC2: ``DescribeSubnets`` and ``DescribeVpcs`` (shared items
-included; the ``owner-id`` filter works), ``CreateSecurityGroup`` (the VPC
-must exist for the caller, own or shared: ``InvalidVpcID.NotFound``).
+included; the ``owner-id`` filter works), ``CreateTags`` (a participant may
+tag a shared subnet or VPC for itself), ``CreateSecurityGroup`` (the VPC must
+exist for the caller, own or shared: ``InvalidVpcID.NotFound``).
 Nothing else about EC2 changes: a participant cannot create subnets, route
 tables or endpoints in the owner's VPC through these patches.
 """
 
 from __future__ import annotations
 
+import copy
 import itertools
 from typing import Any
 
@@ -82,6 +86,14 @@ def find_vpc(account_id: str, region: str, vpc_id: str) -> Any | None:
 # ---------------------------------------------------------------------------
 # moto patches
 # ---------------------------------------------------------------------------
+def _participant_view(resource: Any, participant_backend: Any) -> Any:
+    """A shared subnet or VPC as the participant describes it: the owner's
+    object, with the participant's own tags instead of the owner's."""
+    view = copy.copy(resource)
+    view.get_tags = lambda: participant_backend.describe_tags(filters={"resource-id": [resource.id]})
+    return view
+
+
 def _split_owner_filter(filters: Any) -> tuple[dict, list[str] | None]:
     filters = dict(filters or {})
     owners = filters.pop("owner-id", None) or filters.pop("ownerId", None)
@@ -93,7 +105,7 @@ def _describe_subnets(self, subnet_ids: list[str] | None = None, filters: Any | 
     from moto.ec2.utils import generic_filter
 
     matches = list(itertools.chain(*[x.copy().values() for x in self.subnets.copy().values()]))
-    matches += [s for s in shared_subnets(self.account_id, self.region_name) if s not in matches]
+    matches += [_participant_view(s, self) for s in shared_subnets(self.account_id, self.region_name)]
     if subnet_ids:
         matches = [s for s in matches if s.id in subnet_ids]
         unknown = [i for i in subnet_ids if i not in {s.id for s in matches}]
@@ -112,7 +124,7 @@ def _describe_vpcs(self, vpc_ids: list[str] | None = None, filters: Any = None) 
     from moto.ec2.utils import generic_filter
 
     matches = list(self.vpcs.values())
-    matches += [v for v in shared_vpcs(self.account_id, self.region_name) if v not in matches]
+    matches += [_participant_view(v, self) for v in shared_vpcs(self.account_id, self.region_name)]
     if vpc_ids:
         matches = [v for v in matches if v.id in vpc_ids]
         unknown = [i for i in vpc_ids if i not in {v.id for v in matches}]
@@ -126,8 +138,21 @@ def _describe_vpcs(self, vpc_ids: list[str] | None = None, filters: Any = None) 
     return matches
 
 
+def _shared_with(backend: Any, resource_id: str) -> bool:
+    """True for the ID of a subnet or VPC another account shares with ``backend``'s account."""
+    account, region = backend.account_id, backend.region_name
+    if resource_id.startswith("subnet-"):
+        return (
+            _own_subnet(account, region, resource_id) is None and find_subnet(account, region, resource_id) is not None
+        )
+    if resource_id.startswith("vpc-"):
+        return resource_id not in backend.vpcs and find_vpc(account, region, resource_id) is not None
+    return False
+
+
 def install() -> None:
     from moto.ec2.exceptions import InvalidVPCIdError
+    from moto.ec2.models import EC2Backend
     from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule
     from moto.ec2.models.subnets import SubnetBackend
     from moto.ec2.models.vpcs import VPCBackend
@@ -138,6 +163,13 @@ def install() -> None:
 
     SubnetBackend.describe_subnets = _describe_subnets
     VPCBackend.describe_vpcs = _describe_vpcs
+
+    original_exist = EC2Backend.do_resources_exist
+
+    def do_resources_exist(self, resource_ids: list[str]) -> bool:
+        return original_exist(self, [r for r in resource_ids if not _shared_with(self, r)])
+
+    EC2Backend.do_resources_exist = do_resources_exist
 
     original_create_group = SecurityGroupBackend.create_security_group
 

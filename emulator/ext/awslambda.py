@@ -1,0 +1,187 @@
+"""Lambda: function states, update statuses, VPC configuration, Invoke.
+
+moto creates every function ``Active`` with its last update ``Successful``
+and reports ``VpcId`` as a constant.  Following AWS:
+
+- ``CreateFunction`` with a ``VpcConfig`` that names subnets answers
+  ``State: Pending`` (``StateReasonCode: Creating``); the function becomes
+  ``Active`` after the provisioning time ``lambda_vpc``.  Functions without
+  a VPC are ``Active`` at once.
+- ``UpdateFunctionCode`` and ``UpdateFunctionConfiguration`` set
+  ``LastUpdateStatus: InProgress``; it becomes ``Successful`` after
+  ``lambda_update`` (``lambda_vpc`` when the update attaches the function to
+  a VPC).  botocore's waiters ``function_active_v2`` and
+  ``function_updated_v2`` therefore wait as on AWS.
+- While a function is ``Pending`` or an update is in progress, updates and
+  ``Invoke`` fail with ``ResourceConflictException`` (HTTP 409), as on AWS.
+- ``VpcConfig``: the subnets (own or shared with the account) and security
+  groups must exist (``InvalidParameterValueException`` with the EC2 error,
+  as Lambda reports it); ``VpcId`` is the subnets' VPC.
+- ``Invoke`` does **not** run function code: the emulator has no container
+  runtime, so the data path (STS, DNS, TCP, TLS, the database) cannot be
+  exercised locally.  A synchronous invocation of an active function answers
+  HTTP 200 with ``X-Amz-Function-Error: Unhandled`` and the payload
+  ``{"errorType": "EmulatorCannotRunCode", ...}``; ``DryRun`` answers 204 and
+  ``Event`` 202 (accepted, never run).  Nothing pretends the code ran.
+
+With ``delay_scale`` 0 every transition is immediate.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from .. import provisioning
+
+NOT_RUN_ERROR = "EmulatorCannotRunCode"
+NOT_RUN_MESSAGE = (
+    "The local AWS emulator does not run Lambda function code (it has no container runtime). "
+    "Invoke the function on AWS to exercise the data path."
+)
+
+
+def _pending(fn: Any) -> bool:
+    return not provisioning.done(fn.__dict__.get("_emulator_active_at"))
+
+
+def _updating(fn: Any) -> bool:
+    return not provisioning.done(fn.__dict__.get("_emulator_updated_at"))
+
+
+def _subnet_ids(vpc_config: dict[str, Any] | None) -> list[str]:
+    return list((vpc_config or {}).get("SubnetIds") or [])
+
+
+def _conflict(message: str):
+    from moto.awslambda.exceptions import LambdaClientError
+
+    error = LambdaClientError("ResourceConflictException", message)
+    error.code = 409
+    return error
+
+
+def _check_ready(fn: Any) -> None:
+    if _pending(fn):
+        raise _conflict(
+            "The operation cannot be performed at this time. The function is currently in the following state: Pending"
+        )
+    if _updating(fn):
+        raise _conflict(
+            f"The operation cannot be performed at this time. An update is in progress for resource: {fn.function_arn}"
+        )
+
+
+def _validate_vpc_config(account_id: str, region: str, vpc_config: dict[str, Any] | None) -> None:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+    from moto.ec2.models import ec2_backends
+
+    from . import sharing
+
+    for subnet_id in _subnet_ids(vpc_config):
+        if sharing.find_subnet(account_id, region, subnet_id) is None:
+            raise InvalidParameterValueException(
+                "Error occurred while DescribeSubnets. EC2 Error Code: InvalidSubnetID.NotFound. "
+                f"EC2 Error Message: The subnet ID '{subnet_id}' does not exist"
+            )
+    ec2 = ec2_backends[account_id][region]
+    for group_id in (vpc_config or {}).get("SecurityGroupIds") or []:
+        if ec2.get_security_group_from_id(group_id) is None:
+            raise InvalidParameterValueException(
+                "Error occurred while DescribeSecurityGroups. EC2 Error Code: InvalidGroup.NotFound. "
+                f"EC2 Error Message: The security group '{group_id}' does not exist"
+            )
+
+
+def _vpc_config(self) -> dict[str, Any] | None:
+    from . import sharing
+
+    if not self._vpc_config:
+        return None
+    config = {
+        "SubnetIds": _subnet_ids(self._vpc_config),
+        "SecurityGroupIds": list(self._vpc_config.get("SecurityGroupIds") or []),
+        "VpcId": "",
+        "Ipv6AllowedForDualStack": bool(self._vpc_config.get("Ipv6AllowedForDualStack", False)),
+    }
+    if config["SubnetIds"]:
+        subnet = sharing.find_subnet(self.account_id, self.region, config["SubnetIds"][0])
+        config["VpcId"] = subnet.vpc_id if subnet is not None else ""
+    return config
+
+
+def _in_progress(config: dict[str, Any]) -> dict[str, Any]:
+    config["LastUpdateStatus"] = "InProgress"
+    config["LastUpdateStatusReason"] = "The function is being updated."
+    return config
+
+
+def install() -> None:
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
+
+    if getattr(LambdaFunction, "_emulator_installed", False):
+        return
+    LambdaFunction._emulator_installed = True
+
+    original_init = LambdaFunction.__init__
+    original_get_configuration = LambdaFunction.get_configuration
+    original_update_code = LambdaBackend.update_function_code
+    original_update_configuration = LambdaBackend.update_function_configuration
+    original_invoke = LambdaBackend.invoke
+
+    def __init__(self, account_id, spec, region, version=1):
+        _validate_vpc_config(account_id, region, spec.get("VpcConfig"))
+        original_init(self, account_id, spec, region, version)
+        if _subnet_ids(spec.get("VpcConfig")):
+            self._emulator_active_at = provisioning.start("lambda_vpc")
+
+    def get_configuration(self, on_create: bool = False) -> dict[str, Any]:
+        config = original_get_configuration(self, on_create)
+        if _pending(self):
+            config["State"] = "Pending"
+            config["StateReason"] = "The function is being created."
+            config["StateReasonCode"] = "Creating"
+            config.pop("LastUpdateStatus", None)
+        elif _updating(self):
+            _in_progress(config)
+        if config.get("VpcConfig") is None:
+            config.pop("VpcConfig", None)
+        return config
+
+    def update_function_code(self, function_name, qualifier, body):
+        fn = self.get_function(function_name, qualifier)
+        _check_ready(fn)
+        result = original_update_code(self, function_name, qualifier, body)
+        if body.get("DryRun"):
+            return result
+        fn._emulator_updated_at = provisioning.start("lambda_update")
+        return _in_progress(result) if isinstance(result, dict) and _updating(fn) else result
+
+    def update_function_configuration(self, function_name, qualifier, body):
+        fn = self.get_function(function_name, qualifier)
+        _check_ready(fn)
+        if "VpcConfig" in body:
+            _validate_vpc_config(fn.account_id, fn.region, body["VpcConfig"])
+        attaches = bool(_subnet_ids(body.get("VpcConfig"))) and not _subnet_ids(fn._vpc_config)
+        result = original_update_configuration(self, function_name, qualifier, body)
+        fn._emulator_updated_at = provisioning.start("lambda_vpc" if attaches else "lambda_update")
+        return _in_progress(result) if isinstance(result, dict) and _updating(fn) else result
+
+    def invoke(self, function_name, qualifier, body, headers, response_headers):
+        fn = self.get_function(function_name, qualifier)
+        _check_ready(fn)
+        return original_invoke(self, function_name, qualifier, body, headers, response_headers)
+
+    def invoke_function(self, body, request_headers, response_headers) -> bytes:
+        if request_headers.get("x-amz-invocation-type") in ("DryRun", "Event"):
+            return b""
+        response_headers["x-amz-function-error"] = "Unhandled"
+        return json.dumps({"errorType": NOT_RUN_ERROR, "errorMessage": NOT_RUN_MESSAGE}).encode()
+
+    LambdaFunction.__init__ = __init__
+    LambdaFunction.get_configuration = get_configuration
+    LambdaFunction.vpc_config = property(_vpc_config)
+    LambdaFunction.invoke = invoke_function
+    LambdaBackend.update_function_code = update_function_code
+    LambdaBackend.update_function_configuration = update_function_configuration
+    LambdaBackend.invoke = invoke

@@ -15,6 +15,8 @@ description:
   - Options that are not set are left as they are on an existing proxy; on a new proxy AWS's defaults apply.
   - Subnets are described (EC2 C(DescribeSubnets)) before a proxy is created, to check that they span at least
     two Availability Zones as AWS requires. Subnets shared with the account through AWS RAM may be used.
+    In check mode subnets that are not visible (yet) only cause a warning, so that a dry run of a deployment
+    whose earlier tasks create or share them predicts instead of failing.
 options:
   name:
     description: Name of the DB proxy.

@@ -13,7 +13,8 @@ description:
     O(vpc_subnet_ids) or O(target_role) differ from those of an existing endpoint the module fails and names the
     option; delete the endpoint (O(state=absent)) and create it again to change them.
   - Subnets are described (EC2 C(DescribeSubnets)) before an endpoint is created, to check that they are in one
-    VPC and span at least two Availability Zones.
+    VPC and span at least two Availability Zones. In check mode subnets that are not visible (yet, for example
+    because an earlier task of the run shares them) only cause a warning.
   - The default endpoint of a proxy (named C(default)) belongs to the proxy and cannot be managed here.
 options:
   name:

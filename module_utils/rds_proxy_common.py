@@ -22,10 +22,16 @@ def require_two_availability_zones(module, ec2, subnet_ids, option="vpc_subnet_i
     CreateDBProxy (and CreateDBProxyEndpoint) need subnets in two zones; the
     zones are only known by describing the subnets, a read made before any
     change.  Subnets shared with the account through AWS RAM are visible here too.
+    In check mode a subnet that is not visible is only warned about.
     """
     try:
         subnets = ec2.describe_subnets(aws_retry=True, SubnetIds=list(subnet_ids))["Subnets"]
     except is_boto3_error_code("InvalidSubnetID.NotFound") as e:
+        if module.check_mode:
+            # A dry run of a whole deployment reaches this before the task that
+            # creates or shares the subnets has run: predict, do not fail.
+            module.warn(f"{option}: a subnet is not visible to this account (yet): {e}")
+            return []
         module.fail_json_aws(e, msg=f"{option}: a subnet does not exist or is not visible to this account")
     except (ClientError, BotoCoreError) as e:  # pylint: disable=duplicate-except
         module.fail_json_aws(e, msg=f"Failed to describe the subnets of {option} (DescribeSubnets)")

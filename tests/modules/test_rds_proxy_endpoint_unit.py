@@ -295,3 +295,20 @@ def test_immutable_options_fail_naming_the_option(stubs, changes, option):
     assert outcome.failed
     assert option in outcome.result["msg"]
     assert "cannot be changed in place" in outcome.result["msg"]
+
+
+def test_subnets_not_shared_yet_only_warn_in_check_mode(stubs):
+    not_found(stubs)
+    stubs.error("ec2", "describe_subnets", "InvalidSubnetID.NotFound", "The subnet ID does not exist")
+    outcome = run(rds_proxy_endpoint, ARGS, stubs, check_mode=True)
+    assert not outcome.failed, outcome.result["msg"]
+    assert outcome.result["changed"] is True
+
+
+def test_subnets_not_visible_fail_when_applying(stubs):
+    not_found(stubs)
+    stubs.error("ec2", "describe_subnets", "InvalidSubnetID.NotFound", "The subnet ID does not exist")
+    outcome = run(rds_proxy_endpoint, ARGS, stubs)
+    assert outcome.failed
+    assert "vpc_subnet_ids" in outcome.result["msg"]
+    assert outcome.result["error"]["code"] == "InvalidSubnetID.NotFound"

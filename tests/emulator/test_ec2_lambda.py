@@ -2,7 +2,8 @@
 transitions, shapes, errors, and Invoke's plain refusal to run code.
 
 The emulator is reset once for the module; each test uses its own VPC and
-function names.  Delays use 0.02 s per AWS minute and bounded polling.
+function names.  Delays use 0.4 s per AWS minute (long enough to observe a
+transitional status between calls on a busy machine) and bounded polling.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from botocore.exceptions import ClientError
 
 from tests.emulator.test_ram import APP_A, DATABASE, error_code, make_subnets, module_emulator
 
-SCALE = 0.02  # seconds per AWS minute
+SCALE = 0.4  # seconds per AWS minute
 STS = "com.amazonaws.eu-west-1.sts"
 REGIONAL_DNS = re.compile(r"^(vpce-[0-9a-f]{17})-[a-z0-9]{8}\.sts\.eu-west-1\.vpce\.amazonaws\.com$")
 
@@ -30,10 +31,9 @@ def aws(emulator):
 
 
 @pytest.fixture
-def delays(aws, request):
-    """Provisioning delays of ``SCALE`` seconds per AWS minute (or the scale
-    given by indirect parametrization), turned off again afterwards."""
-    aws.control.configure(delay_scale=getattr(request, "param", SCALE))
+def delays(aws):
+    """Provisioning delays of ``SCALE`` seconds per AWS minute, turned off again afterwards."""
+    aws.control.configure(delay_scale=SCALE)
     yield
     aws.control.configure(delay_scale=0)
 
@@ -266,8 +266,6 @@ def test_function_in_a_vpc_is_pending_then_active(aws, roles, delays):
     lam.get_waiter("function_active").wait(FunctionName="in-vpc", WaiterConfig=FAST)
 
 
-# An update lasts half an AWS minute: long enough here to observe it between calls.
-@pytest.mark.parametrize("delays", [0.4], indirect=True)
 def test_updates_are_in_progress_then_successful(aws, roles, delays):
     _, subnets, group = private_network(aws, "10.2.6")
     lam = aws.client("lambda", "application-a")

@@ -783,6 +783,9 @@ def ensure_present(module, client, ec2):
         tags = dict(p["tags"] or {})
         changed = True
     elif modifications:
+        if proxy.get("Status") != "available":
+            # ModifyDBProxy is refused while the proxy is being created or modified.
+            wait_available(module, client, name)
         proxy = modify_proxy(module, client, name, modifications)
         changed = True
     tags_changed, tags = ensure_rds_tags(module, client, proxy["DBProxyArn"], tags, p["tags"], p["purge_tags"])

@@ -335,6 +335,9 @@ def ensure_present(module, client, ec2):
         tags = dict(p["tags"] or {})
         changed = True
     elif groups is not None:
+        if endpoint.get("Status") != "available":
+            # ModifyDBProxyEndpoint is refused while the endpoint is being created or modified.
+            wait(module, client, name, "DBProxyEndpointAvailable", "to be available")
         endpoint = modify_endpoint(module, client, name, groups)
         changed = True
     tags_changed, tags = ensure_rds_tags(

@@ -312,3 +312,14 @@ def test_subnets_not_visible_fail_when_applying(stubs):
     assert outcome.failed
     assert "vpc_subnet_ids" in outcome.result["msg"]
     assert outcome.result["error"]["code"] == "InvalidSubnetID.NotFound"
+
+
+def test_an_endpoint_being_created_is_waited_for_before_it_is_modified(stubs):
+    describe(stubs, "creating", VpcSecurityGroupIds=["sg-0ffffffffffffffff"])
+    tags(stubs)
+    describe(stubs, "creating")
+    describe(stubs)
+    stubs.add("rds", "modify_db_proxy_endpoint", {"DBProxyEndpoint": endpoint("modifying")})
+    outcome = run(rds_proxy_endpoint, {**ARGS, "wait": False}, stubs)
+    assert not outcome.failed, outcome.result["msg"]
+    assert outcome.result["changed"] is True

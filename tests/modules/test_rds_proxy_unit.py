@@ -507,3 +507,14 @@ def test_options_required_to_create_are_named(stubs, option):
     assert outcome.failed
     assert option in outcome.result["msg"]
     assert stubs.created == []
+
+
+def test_a_proxy_being_created_is_waited_for_before_it_is_modified(stubs):
+    read_state(stubs, status="creating", RequireTLS=False)
+    describe(stubs, "creating")
+    describe(stubs)
+    stubs.add("rds", "modify_db_proxy", {"DBProxy": proxy("modifying")}, {"DBProxyName": NAME, "RequireTLS": True})
+    final_reads(stubs)
+    outcome = run(rds_proxy, {**ARGS, "wait": False}, stubs)
+    assert not outcome.failed, outcome.result["msg"]
+    assert outcome.result["changed"] is True

@@ -43,11 +43,11 @@ def run_playbook(
     inventory: Path | None = None,
     extra_args: list[str] | None = None,
     timeout: int = 900,
+    cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
         "EMULATOR_PORT": str(emulator.port),
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
         "ANSIBLE_NOCOLOR": "1",
         "ANSIBLE_FORCE_COLOR": "0",
     }
@@ -55,7 +55,7 @@ def run_playbook(
     if inventory:
         command += ["-i", str(inventory)]
     command += extra_args or []
-    return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:

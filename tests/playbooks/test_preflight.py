@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import copy_inventory, recap, run_playbook
+from .helpers import ROOT, copy_inventory, recap, run_playbook
 
 HOSTS = ("database", "application-a", "application-b")
 
 
 def test_each_host_reaches_its_own_account(aws):
-    result = run_playbook("site.yml", aws)
+    result = run_playbook("playbooks/preflight.yml", aws)
     assert result.returncode == 0, result.stdout + result.stderr
     for host, account in (("database", "111111111111"), ("application-a", "222222222222"),
                           ("application-b", "333333333333")):  # fmt: skip
@@ -24,7 +24,7 @@ def test_each_host_reaches_its_own_account(aws):
 
 
 def test_playbooks_run_from_their_own_directory_too(aws):
-    result = run_playbook("playbooks/preflight.yml", aws)
+    result = run_playbook("preflight.yml", aws, cwd=ROOT / "playbooks")
     assert result.returncode == 0, result.stdout + result.stderr
 
 
@@ -47,6 +47,14 @@ BAD_INPUTS = [
                  "the credentials resolve to account 333333333333", id="wrong-account"),
     pytest.param({"host_vars": {"application-b": {"aws_access_key": None, "aws_secret_key": None}}},
                  "Host application-b: its credentials could not be used", id="missing-credentials"),
+    pytest.param({"host_vars": {"database": {"db_cluster_engine_version": "15.99"}}},
+                 "db_cluster_engine_version 15.99 of aurora-postgresql is not offered", id="unknown-engine-version"),
+    pytest.param({"host_vars": {"database": {"db_cluster_reader_count": "many"}}},
+                 "argument 'db_cluster_reader_count' is of type str", id="wrong-type"),
+    pytest.param({"host_vars": {"application-a": {"app_network_flow_logs_retention_days": 4}}},
+                 "app_network_flow_logs_retention_days", id="value-not-allowed"),
+    pytest.param({"host_vars": {"database": {"db_cluster_reader_count": 0}}},
+                 "db_cluster_reader_count (0) must be at least 1", id="no-reader"),
 ]  # fmt: skip
 
 
@@ -62,3 +70,20 @@ def test_bad_input_fails_before_any_change(aws, tmp_path, monkeypatch, changes, 
     assert result.returncode != 0
     assert message in output
     assert aws.control.mutating_requests() == []
+
+
+def test_both_configurations_agree():
+    import configparser
+
+    root, inner = configparser.ConfigParser(), configparser.ConfigParser()
+    root.read(ROOT / "ansible.cfg")
+    inner.read(ROOT / "playbooks" / "ansible.cfg")
+    paths = {"inventory", "library", "filter_plugins", "test_plugins", "module_utils", "roles_path"}
+    assert root.sections() == inner.sections()
+    for section in root.sections():
+        assert set(root[section]) == set(inner[section])
+        for key, value in root[section].items():
+            expected = f"../{value}" if key in paths else value
+            assert inner[section][key] == expected, key
+            if key in paths:
+                assert (ROOT / "playbooks" / expected).exists(), key

@@ -45,4 +45,7 @@ class EmulatorControl:
         self._call("POST", "/reset")
 
     def mutating_requests(self) -> list[dict]:
-        return [e for e in self.requests() if is_mutating(e["action"]) and not e.get("fault")]
+        """Calls that may change state and that AWS accepted (a refused call changes nothing)."""
+        return [
+            e for e in self.requests() if is_mutating(e["action"]) and not e.get("fault") and e.get("status", 0) < 400
+        ]

@@ -94,6 +94,18 @@ def test_each_stage_runs_alone_by_its_tag(emulator, story, tag):
     assert emulator.control.mutating_requests() == []
 
 
+def test_a_second_deployment_coexists_and_goes_without_touching_the_first(emulator, story):
+    before = sorted(deployment_resources(emulator, DEPLOYMENT))
+    other = ["-e", "deployment_name=other"]
+    _ok(run_playbook("site.yml", emulator, story["inventory"], [*other, "--tags", "app_network,ram_share"]))
+    assert any(": vpc " in r for r in deployment_resources(emulator, "other"))
+    assert sorted(deployment_resources(emulator, DEPLOYMENT)) == before
+    # A partial deployment (networks and shares only) is destroyed all the same.
+    _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"], other))
+    assert deployment_resources(emulator, "other") == []
+    assert sorted(deployment_resources(emulator, DEPLOYMENT)) == before
+
+
 def test_destroy_removes_everything_and_can_run_again(emulator, story):
     assert deployment_resources(emulator, DEPLOYMENT), "nothing was deployed to destroy"
     _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"]))

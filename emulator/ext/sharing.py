@@ -100,42 +100,38 @@ def _split_owner_filter(filters: Any) -> tuple[dict, list[str] | None]:
     return filters, owners
 
 
-def _describe_subnets(self, subnet_ids: list[str] | None = None, filters: Any | None = None) -> list[Any]:
-    from moto.ec2.exceptions import InvalidSubnetIdError
+def _select(matches: list[Any], ids: list[str] | None, filters: Any, not_found: Any) -> list[Any]:
+    """Apply DescribeSubnets/DescribeVpcs selection: IDs (unknown ones are an
+    error), the owner-id filter, then moto's own filters."""
     from moto.ec2.utils import generic_filter
 
-    matches = list(itertools.chain(*[x.copy().values() for x in self.subnets.copy().values()]))
-    matches += [_participant_view(s, self) for s in shared_subnets(self.account_id, self.region_name)]
-    if subnet_ids:
-        matches = [s for s in matches if s.id in subnet_ids]
-        unknown = [i for i in subnet_ids if i not in {s.id for s in matches}]
+    if ids:
+        matches = [m for m in matches if m.id in ids]
+        unknown = [i for i in ids if i not in {m.id for m in matches}]
         if unknown:
-            raise InvalidSubnetIdError(unknown[0])
+            raise not_found(unknown[0])
     filters, owners = _split_owner_filter(filters)
     if owners:
-        matches = [s for s in matches if s.owner_id in owners]
+        matches = [m for m in matches if m.owner_id in owners]
     if filters:
         matches = generic_filter(filters, matches)
     return matches
+
+
+def _describe_subnets(self, subnet_ids: list[str] | None = None, filters: Any | None = None) -> list[Any]:
+    from moto.ec2.exceptions import InvalidSubnetIdError
+
+    matches = list(itertools.chain(*[x.copy().values() for x in self.subnets.copy().values()]))
+    matches += [_participant_view(s, self) for s in shared_subnets(self.account_id, self.region_name)]
+    return _select(matches, subnet_ids, filters, InvalidSubnetIdError)
 
 
 def _describe_vpcs(self, vpc_ids: list[str] | None = None, filters: Any = None) -> list[Any]:
     from moto.ec2.exceptions import InvalidVPCIdError
-    from moto.ec2.utils import generic_filter
 
     matches = list(self.vpcs.values())
     matches += [_participant_view(v, self) for v in shared_vpcs(self.account_id, self.region_name)]
-    if vpc_ids:
-        matches = [v for v in matches if v.id in vpc_ids]
-        unknown = [i for i in vpc_ids if i not in {v.id for v in matches}]
-        if unknown:
-            raise InvalidVPCIdError(unknown[0])
-    filters, owners = _split_owner_filter(filters)
-    if owners:
-        matches = [v for v in matches if v.owner_id in owners]
-    if filters:
-        matches = generic_filter(filters, matches)
-    return matches
+    return _select(matches, vpc_ids, filters, InvalidVPCIdError)
 
 
 def _shared_with(backend: Any, resource_id: str) -> bool:

@@ -5,7 +5,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
+import time
 from pathlib import Path
 
 import yaml
@@ -37,6 +39,20 @@ def copy_inventory(tmp_path: Path, host_vars: dict | None = None, group_vars: di
     return target / "hosts.yml"
 
 
+def _command(playbook: str, emulator, inventory: Path | None, extra_args: list[str] | None) -> tuple[list, dict]:
+    env = {
+        **os.environ,
+        "EMULATOR_PORT": str(emulator.port),
+        "ANSIBLE_NOCOLOR": "1",
+        "ANSIBLE_FORCE_COLOR": "0",
+        "PYTHONUNBUFFERED": "1",
+    }
+    command = ["ansible-playbook", playbook]
+    if inventory:
+        command += ["-i", str(inventory)]
+    return command + (extra_args or []), env
+
+
 def run_playbook(
     playbook: str,
     emulator,
@@ -45,17 +61,45 @@ def run_playbook(
     timeout: int = 900,
     cwd: Path = ROOT,
 ) -> subprocess.CompletedProcess:
-    env = {
-        **os.environ,
-        "EMULATOR_PORT": str(emulator.port),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_FORCE_COLOR": "0",
-    }
-    command = ["ansible-playbook", playbook]
-    if inventory:
-        command += ["-i", str(inventory)]
-    command += extra_args or []
+    command, env = _command(playbook, emulator, inventory, extra_args)
     return subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
+
+
+def kill_playbook_at(
+    playbook: str,
+    emulator,
+    inventory: Path,
+    marker: str,
+    extra_args: list[str] | None = None,
+    settle: float = 0.0,
+    timeout: int = 900,
+) -> str:
+    """Run a playbook and kill it (SIGKILL, with every worker process) once a
+    line of its output starts with ``marker``, ``settle`` seconds later: what
+    a machine that dies mid-run leaves behind. Returns the output up to then;
+    fails if the run ended before the marker."""
+    command, env = _command(playbook, emulator, inventory, extra_args)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + timeout
+    lines = []
+    try:
+        for line in process.stdout:
+            lines.append(line)
+            if line.startswith(marker):
+                time.sleep(settle)
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait(timeout=60)
+                return "".join(lines)
+            if time.monotonic() > deadline:
+                break
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
+    raise AssertionError(f"the run ended before {marker!r}:\n" + "".join(lines)[-6000:])
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:

@@ -3,6 +3,8 @@ prove that destroy.yml leaves nothing behind."""
 
 from __future__ import annotations
 
+import re
+
 import botocore.exceptions
 
 
@@ -98,3 +100,57 @@ def deployment_resources(emulator, deployment_name: str) -> list[str]:
             f"{name}: layer {x['LayerName']}" for x in lam.list_layers()["Layers"] if x["LayerName"].startswith(prefix)
         ]
     return found
+
+
+_IDS = re.compile(r"\b(vpc|subnet|fl|rtb|vpce|sg|prx)-[0-9a-f]{8,}\b")
+
+
+def deployment_shape(emulator, deployment_name: str) -> list[str]:
+    """``deployment_resources`` with the deployment's name and the generated
+    IDs taken out, sorted: two deployments of the same inventory have the same
+    shape, and a duplicate resource shows as a repeated line."""
+    return sorted(
+        _IDS.sub(r"\1-*", line.replace(deployment_name, "{deployment}"))
+        for line in deployment_resources(emulator, deployment_name)
+    )
+
+
+class _Emulator:
+    """Just what deployment_resources needs, for a running emulator."""
+
+    def __init__(self, port: int, region: str) -> None:
+        from emulator import accounts
+
+        self.url = f"http://127.0.0.1:{port}"
+        self.region = region
+        self.accounts = accounts.load()
+
+    def client(self, service: str, name: str):
+        import boto3
+
+        account = self.accounts.by_name(name)
+        return boto3.client(
+            service,
+            aws_access_key_id=account.access_key_id,
+            aws_secret_access_key=account.secret_access_key,
+            region_name=self.region,
+            endpoint_url=self.url,
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print, as JSON, what is left of a deployment on a running emulator."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m tests.playbooks.leftovers", description=main.__doc__)
+    parser.add_argument("deployment_name")
+    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--region", default="eu-west-1")
+    args = parser.parse_args(argv)
+    print(json.dumps(deployment_resources(_Emulator(args.port, args.region), args.deployment_name)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,8 +1,13 @@
-"""The main job against the emulator, with provisioning delays on: a dry run on
-empty accounts, a deploy, an idempotent second run, a dry run that predicts
-nothing, each stage alone by its tag, and a destroy that leaves nothing.
+"""The main job against the emulator, as one story on one set of accounts.
 
-The tests run in file order on one deployment (they are steps of one story).
+Under a seeded 20% rate of throttling and server errors: a dry run on empty
+accounts, a verbose deploy and a verbose second run that changes nothing (and
+never shows the master password). Then, without faults: the deployment's
+security posture and IAM policies, a dry run that predicts nothing, deploys
+killed part-way and run again, a half-built deployment destroyed, and the
+destroy of the whole, twice.
+
+The tests run in file order (they are steps of one story).
 """
 
 from __future__ import annotations
@@ -10,15 +15,19 @@ from __future__ import annotations
 import json
 
 import pytest
+from parliament import analyze_policy_string
 
-from .helpers import copy_inventory, recap, run_playbook
-from .leftovers import deployment_resources
+from .helpers import copy_inventory, kill_playbook_at, recap, run_playbook
+from .leftovers import deployment_resources, deployment_shape
 
 HOSTS = ("database", "application-a", "application-b")
+APPLICATIONS = ("application-a", "application-b")
 DEPLOYMENT = "xacct"
-# Seconds of emulation per minute of AWS: a 6-minute cluster takes 0.3 s, so
+# Seconds of emulation per minute of AWS: a 6-minute cluster takes 0.12 s, so
 # every wait polls at least once without slowing the suite down much.
-DELAY_SCALE = 0.05
+DELAY_SCALE = 0.02
+FAULTS = {"fault_rate": 0.2, "fault_seed": 2026}
+VERBOSE = "-vvv"
 
 
 def _ok(result):
@@ -35,25 +44,39 @@ def story(emulator, tmp_path_factory):
     emulator.control.configure(delay_scale=DELAY_SCALE, fault_rate=0)
     tmp = tmp_path_factory.mktemp("site")
     inventory = copy_inventory(tmp)
-    state = {"inventory": inventory, "outputs": tmp / "outputs" / f"{DEPLOYMENT}.json"}
+    state = {"inventory": inventory, "outputs": tmp / "outputs" / f"{DEPLOYMENT}.json", "verbose_output": []}
     yield state
-    emulator.control.configure(delay_scale=0)
+    emulator.control.configure(delay_scale=0, fault_rate=0)
 
 
-def test_dry_run_on_empty_accounts_predicts_changes_and_changes_nothing(emulator, story):
+@pytest.fixture
+def faults(emulator):
+    emulator.control.configure(**FAULTS)
+    yield
+    emulator.control.configure(fault_rate=0)
+
+
+def _faulted(emulator) -> int:
+    return sum(1 for e in emulator.control.requests() if e["fault"])
+
+
+def test_dry_run_on_empty_accounts_predicts_changes_and_changes_nothing(emulator, story, faults):
     emulator.control.reset_requests()
     counts = _ok(run_playbook("site.yml", emulator, story["inventory"], ["--check", "--diff"]))
     assert all(c["changed"] > 0 for c in counts.values()), counts
     assert emulator.control.mutating_requests() == []
 
 
-def test_first_run_deploys_everything(emulator, story):
+def test_first_run_deploys_everything_through_throttling_and_server_errors(emulator, story, faults):
     emulator.control.reset_requests()
-    result = run_playbook("site.yml", emulator, story["inventory"])
+    result = run_playbook("site.yml", emulator, story["inventory"], [VERBOSE])
+    story["verbose_output"].append(result.stdout + result.stderr)
     counts = _ok(result)
     assert all(c["changed"] > 0 for c in counts.values()), counts
+    # The faults were real: a fifth of the calls were refused and retried.
+    assert _faulted(emulator) > 0.1 * len(emulator.control.requests())
     outputs = json.loads(story["outputs"].read_text())
-    assert set(outputs["application_accounts"]) == {"application-a", "application-b"}
+    assert set(outputs["application_accounts"]) == set(APPLICATIONS)
     for name, account in outputs["application_accounts"].items():
         assert account["read_only_endpoint"].startswith(f"{DEPLOYMENT}-proxy-{name}-read-only.endpoint.proxy-")
         assert account["read_write_endpoint"].startswith(f"{DEPLOYMENT}-proxy-{name}-read-write.endpoint.proxy-")
@@ -69,11 +92,169 @@ def test_first_run_deploys_everything(emulator, story):
     assert polls.count("DescribeDBClusters") > 2
 
 
-def test_second_run_changes_nothing(emulator, story):
+def test_second_run_changes_nothing_through_the_same_faults(emulator, story, faults):
     emulator.control.reset_requests()
-    counts = _ok(run_playbook("site.yml", emulator, story["inventory"]))
+    result = run_playbook("site.yml", emulator, story["inventory"], [VERBOSE])
+    story["verbose_output"].append(result.stdout + result.stderr)
+    counts = _ok(result)
     assert all(c["changed"] == 0 for c in counts.values()), counts
+    assert _faulted(emulator) > 0
     assert emulator.control.mutating_requests() == []
+
+
+def test_the_master_password_appears_in_no_output_and_no_file(emulator, story):
+    secrets = emulator.client("secretsmanager", "database")
+    (secret,) = [s for s in secrets.list_secrets()["SecretList"] if s["Name"].startswith(f"{DEPLOYMENT}-db/")]
+    password = json.loads(secrets.get_secret_value(SecretId=secret["ARN"])["SecretString"])["password"]
+    assert len(password) >= 16
+    assert len(story["verbose_output"]) == 2
+    for output in story["verbose_output"]:
+        # Verbose indeed: every module's arguments are printed.
+        assert "ESTABLISH LOCAL CONNECTION" in output
+        assert "module_args:" in output
+        assert password not in output
+    assert password not in story["outputs"].read_text()
+
+
+def _groups(emulator, account):
+    groups = emulator.client("ec2", account).describe_security_groups()["SecurityGroups"]
+    return {g["GroupName"]: g for g in groups if g["GroupName"].startswith(f"{DEPLOYMENT}-")}
+
+
+def _rules(permissions):
+    """Security group rules as comparable tuples: (protocol, from, to, peer)."""
+    rules = set()
+    for p in permissions:
+        ports = (p["IpProtocol"], p.get("FromPort"), p.get("ToPort"))
+        rules |= {(*ports, r["CidrIp"]) for r in p.get("IpRanges", [])}
+        rules |= {(*ports, r["CidrIpv6"]) for r in p.get("Ipv6Ranges", [])}
+        rules |= {(*ports, r["GroupId"]) for r in p.get("UserIdGroupPairs", [])}
+        rules |= {(*ports, r["PrefixListId"]) for r in p.get("PrefixListIds", [])}
+    return rules
+
+
+def test_no_security_group_of_the_deployment_is_open_to_the_internet(emulator, story):
+    groups = {account: _groups(emulator, account) for account in HOSTS}
+    assert sum(len(g) for g in groups.values()) >= 7
+    for account, named in groups.items():
+        for name, group in named.items():
+            peers = {rule[3] for rule in _rules(group["IpPermissions"])}
+            assert not peers & {"0.0.0.0/0", "::/0"}, f"{account}: {name} accepts the internet"
+
+
+@pytest.mark.parametrize("account", APPLICATIONS)
+def test_the_function_reaches_only_the_proxy_endpoints_on_5432_and_sts_on_443(emulator, story, account):
+    groups = _groups(emulator, account)
+    function = groups[f"{DEPLOYMENT}-app-connection-test-lambda"]
+    sts = groups[f"{DEPLOYMENT}-app-sts-endpoint"]
+    outputs = json.loads(story["outputs"].read_text())["application_accounts"][account]
+    subnets = emulator.client("ec2", account).describe_subnets(SubnetIds=outputs["shared_subnet_ids"])["Subnets"]
+    shared_cidrs = {s["CidrBlock"] for s in subnets}
+    assert _rules(function["IpPermissions"]) == set()
+    assert _rules(function["IpPermissionsEgress"]) == (
+        {("tcp", 5432, 5432, cidr) for cidr in shared_cidrs} | {("tcp", 443, 443, sts["GroupId"])}
+    )
+    assert _rules(sts["IpPermissions"]) == {("tcp", 443, 443, function["GroupId"])}
+    # The proxy endpoints of this account sit in exactly those subnets.
+    rds = emulator.client("rds", "database")
+    endpoints = [
+        e
+        for e in rds.describe_db_proxy_endpoints(DBProxyName=f"{DEPLOYMENT}-proxy")["DBProxyEndpoints"]
+        if e["DBProxyEndpointName"].startswith(f"{DEPLOYMENT}-proxy-{account}-")
+    ]
+    assert len(endpoints) == 2
+    assert all(set(e["VpcSubnetIds"]) == set(outputs["shared_subnet_ids"]) for e in endpoints)
+
+
+def test_the_proxy_requires_tls_and_iam_and_the_cluster_is_encrypted(emulator, story):
+    rds = emulator.client("rds", "database")
+    (proxy,) = rds.describe_db_proxies(DBProxyName=f"{DEPLOYMENT}-proxy")["DBProxies"]
+    assert proxy["RequireTLS"] is True
+    assert {a["IAMAuth"] for a in proxy["Auth"]} == {"REQUIRED"}
+    (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=f"{DEPLOYMENT}-db")["DBClusters"]
+    assert cluster["StorageEncrypted"] is True
+    assert cluster["IAMDatabaseAuthenticationEnabled"] is True
+    instances = rds.describe_db_instances(Filters=[{"Name": "db-cluster-id", "Values": [f"{DEPLOYMENT}-db"]}])
+    assert instances["DBInstances"]
+    assert all(i["PubliclyAccessible"] is False for i in instances["DBInstances"])
+
+
+def _deployment_policies(emulator):
+    """Every IAM policy the deployment created: (where, kind, document)."""
+    policies = []
+    for account in HOSTS:
+        iam = emulator.client("iam", account)
+        for role in iam.list_roles()["Roles"]:
+            name = role["RoleName"]
+            if not name.startswith(f"{DEPLOYMENT}-"):
+                continue
+            policies.append((f"{account}: {name} trust", "trust", role["AssumeRolePolicyDocument"]))
+            for policy_name in iam.list_role_policies(RoleName=name)["PolicyNames"]:
+                document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+                policies.append((f"{account}: {name} {policy_name}", "identity", document))
+            attached = iam.list_attached_role_policies(RoleName=name)["AttachedPolicies"]
+            # Only AWS managed policies are attached; the roles create no managed policy of their own.
+            assert all(p["PolicyArn"].startswith("arn:aws:iam::aws:policy/") for p in attached), attached
+    return policies
+
+
+def _statements(document):
+    statements = document["Statement"]
+    return statements if isinstance(statements, list) else [statements]
+
+
+def _listed(value):
+    return value if isinstance(value, list) else [value]
+
+
+# A trust policy names who may assume the role and, by IAM's grammar, has no
+# Resource element; parliament reads every policy as an identity policy and
+# says exactly that of each trust statement, and nothing else may be found.
+TRUST_GRAMMAR = ("MALFORMED", "Statement contains neither Resource nor NotResource")
+SENSITIVE = {"rds-db:connect", "sts:assumerole", "secretsmanager:getsecretvalue"}
+
+
+def test_every_iam_policy_of_the_deployment_passes_parliament(emulator, story):
+    policies = _deployment_policies(emulator)
+    kinds = [kind for _, kind, _ in policies]
+    # Flow logs (3 accounts), proxy, monitoring, 2 connect roles, 2 functions.
+    assert kinds.count("trust") == 9
+    assert kinds.count("identity") == 8
+    for where, kind, document in policies:
+        # parliament's own auditors, as its command line runs them. (Its optional
+        # community auditors flag rds-db:connect itself, the connect role's purpose.)
+        findings = analyze_policy_string(json.dumps(document)).findings
+        found = [(f.issue, f.detail) for f in findings]
+        if kind == "trust":
+            assert found and all(item == TRUST_GRAMMAR for item in found), (where, found)
+        else:
+            assert found == [], (where, document, found)
+
+
+def test_no_policy_grants_connect_assume_role_or_the_secret_on_everything(emulator, story):
+    policies = _deployment_policies(emulator)
+    granted = set()
+    for where, kind, document in policies:
+        for statement in _statements(document):
+            if statement["Effect"] != "Allow":
+                continue
+            actions = {a.lower() for a in _listed(statement.get("Action", []))}
+            assert not any("*" in a for a in actions), (where, statement)
+            granted |= actions & SENSITIVE
+            if kind == "trust":
+                principals = statement["Principal"]
+                assert principals != "*", where
+                for value in principals.values():
+                    assert all("*" not in p for p in _listed(value)), (where, statement)
+                assert statement.get("Condition"), f"{where}: an unconditioned trust"
+            elif actions & SENSITIVE:
+                resources = _listed(statement["Resource"])
+                assert all(r != "*" and not r.endswith(":*") and "*" not in r.split(":", 5)[-1] for r in resources), (
+                    where,
+                    statement,
+                )
+    # The check looked at statements that do grant each of them.
+    assert granted == SENSITIVE
 
 
 def test_dry_run_on_the_deployment_predicts_no_change(emulator, story):
@@ -83,27 +264,50 @@ def test_dry_run_on_the_deployment_predicts_no_change(emulator, story):
     assert emulator.control.mutating_requests() == []
 
 
-@pytest.mark.parametrize("tag", ["app_network", "ram_share", "db_cluster", "rds_proxy", "iam_lambda"])
-def test_each_stage_runs_alone_by_its_tag(emulator, story, tag):
-    emulator.control.reset_requests()
-    result = run_playbook("site.yml", emulator, story["inventory"], ["--tags", tag])
-    counts = _ok(result)
-    assert f"TASK [{tag} :" in result.stdout
-    # Other stages are only looked up (in check mode), never applied.
-    assert all(c["changed"] == 0 for c in counts.values()), counts
-    assert emulator.control.mutating_requests() == []
+# Where a deploy is killed: after the subnet shares, in the middle of the
+# cluster wait, after the proxy and its endpoints.
+KILL_POINTS = [
+    ("PLAY [Database cluster]", 0.0),
+    ("TASK [db_cluster : Wait | Wait for the cluster to become available]", 1.0),
+    ("PLAY [Connection-test functions]", 0.0),
+]
 
 
-def test_a_second_deployment_coexists_and_goes_without_touching_the_first(emulator, story):
-    before = sorted(deployment_resources(emulator, DEPLOYMENT))
-    other = ["-e", "deployment_name=other"]
-    _ok(run_playbook("site.yml", emulator, story["inventory"], [*other, "--tags", "app_network,ram_share"]))
-    assert any(": vpc " in r for r in deployment_resources(emulator, "other"))
-    assert sorted(deployment_resources(emulator, DEPLOYMENT)) == before
-    # A partial deployment (networks and shares only) is destroyed all the same.
-    _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"], other))
-    assert deployment_resources(emulator, "other") == []
-    assert sorted(deployment_resources(emulator, DEPLOYMENT)) == before
+def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
+    """Each kill leaves what the run had made so far; each new run picks up
+    from there. The result has the shape of the uninterrupted deployment (same
+    resources, none twice), and the first deployment is left as it was."""
+    before = deployment_shape(emulator, DEPLOYMENT)
+    resumed = ["-e", "deployment_name=resumed"]
+    # Slower provisioning (a 6-minute cluster takes 3 s), so that a kill lands inside a wait.
+    emulator.control.configure(delay_scale=0.5)
+    try:
+        for marker, settle in KILL_POINTS:
+            kill_playbook_at("site.yml", emulator, story["inventory"], marker, resumed, settle=settle)
+            if marker.startswith("TASK [db_cluster : Wait"):
+                (cluster,) = emulator.client("rds").describe_db_clusters(DBClusterIdentifier="resumed-db")["DBClusters"]
+                assert cluster["Status"] == "creating", "the kill missed the cluster wait"
+        assert deployment_shape(emulator, "resumed") != before
+        _ok(run_playbook("site.yml", emulator, story["inventory"], resumed))
+    finally:
+        emulator.control.configure(delay_scale=DELAY_SCALE)
+    assert deployment_shape(emulator, "resumed") == before
+    assert deployment_shape(emulator, DEPLOYMENT) == before
+
+
+def test_a_half_built_deployment_is_destroyed_and_leaves_nothing(emulator, story):
+    before = {name: deployment_resources(emulator, name) for name in (DEPLOYMENT, "resumed")}
+    half = ["-e", "deployment_name=half"]
+    emulator.control.configure(delay_scale=0.5)
+    try:
+        kill_playbook_at("site.yml", emulator, story["inventory"], KILL_POINTS[1][0], half, settle=1.0)
+    finally:
+        emulator.control.configure(delay_scale=DELAY_SCALE)
+    assert any(": cluster half-db" in r for r in deployment_resources(emulator, "half"))
+    _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"], half))
+    assert deployment_resources(emulator, "half") == []
+    # Other deployments in the same accounts are untouched.
+    assert {name: deployment_resources(emulator, name) for name in before} == before
 
 
 def test_destroy_removes_everything_and_can_run_again(emulator, story):

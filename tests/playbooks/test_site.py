@@ -28,6 +28,8 @@ DEPLOYMENT = "xacct"
 DELAY_SCALE = 0.02
 FAULTS = {"fault_rate": 0.2, "fault_seed": 2026}
 VERBOSE = "-vvv"
+# Slower provisioning for the drills that kill a run inside a wait.
+DRILL_DELAY_SCALE = 1.5
 
 
 def _ok(result):
@@ -279,8 +281,8 @@ def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
     resources, none twice), and the first deployment is left as it was."""
     before = deployment_shape(emulator, DEPLOYMENT)
     resumed = ["-e", "deployment_name=resumed"]
-    # Slower provisioning (a 6-minute cluster takes 3 s), so that a kill lands inside a wait.
-    emulator.control.configure(delay_scale=0.5)
+    # Slower provisioning (a 6-minute cluster takes 9 s), so that a kill lands inside a wait.
+    emulator.control.configure(delay_scale=DRILL_DELAY_SCALE)
     try:
         for marker, settle in KILL_POINTS:
             kill_playbook_at("site.yml", emulator, story["inventory"], marker, resumed, settle=settle)
@@ -298,7 +300,7 @@ def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
 def test_a_half_built_deployment_is_destroyed_and_leaves_nothing(emulator, story):
     before = {name: deployment_resources(emulator, name) for name in (DEPLOYMENT, "resumed")}
     half = ["-e", "deployment_name=half"]
-    emulator.control.configure(delay_scale=0.5)
+    emulator.control.configure(delay_scale=DRILL_DELAY_SCALE)
     try:
         kill_playbook_at("site.yml", emulator, story["inventory"], KILL_POINTS[1][0], half, settle=1.0)
     finally:

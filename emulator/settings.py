@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 
 # Minutes a resource stays in its transitional status on AWS.  The emulator
 # keeps it there for ``minutes * delay_scale`` seconds.  Figures are typical
-# durations observed for each operation (see docs/provisioning.md).
+# durations of each operation; ``aws_minutes`` in the settings overrides any
+# of them while the emulator runs (to model a slow region, for example).
 AWS_MINUTES: dict[str, float] = {
     "db_cluster": 6.0,  # CreateDBCluster, Aurora PostgreSQL, to "available"
     "db_instance": 8.0,  # CreateDBInstance in an Aurora cluster
@@ -45,6 +46,7 @@ class Settings:
     fault_rate: float = 0.0  # fraction of AWS calls answered with a fault
     fault_seed: int = 0
     fault_services: list[str] = field(default_factory=list)  # empty = all
+    aws_minutes: dict[str, float] = field(default_factory=lambda: dict(AWS_MINUTES))
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -66,13 +68,24 @@ class Settings:
             "fault_seed": self.fault_seed,
             "fault_services": list(self.fault_services),
         }
-        data["aws_minutes"] = dict(AWS_MINUTES)
+        data["aws_minutes"] = dict(self.aws_minutes)
         return data
 
     def update(self, **values) -> None:
-        unknown = set(values) - {"delay_scale", "fault_rate", "fault_seed", "fault_services"}
+        unknown = set(values) - {"delay_scale", "fault_rate", "fault_seed", "fault_services", "aws_minutes"}
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if "aws_minutes" in values:
+            minutes = values["aws_minutes"]
+            if not isinstance(minutes, dict):
+                raise ValueError("aws_minutes must map operations to minutes")
+            unknown_operations = sorted(set(minutes) - set(AWS_MINUTES))
+            if unknown_operations:
+                raise ValueError(f"aws_minutes: unknown operation(s): {', '.join(unknown_operations)}")
+            if any(float(m) < 0 for m in minutes.values()):
+                raise ValueError("aws_minutes must not be negative")
+            # Operations not named go back to their typical duration.
+            self.aws_minutes = {**AWS_MINUTES, **{k: float(m) for k, m in minutes.items()}}
         if "delay_scale" in values:
             scale = float(values["delay_scale"])
             if scale < 0:
@@ -103,7 +116,7 @@ class Settings:
 
     def seconds(self, kind: str) -> float:
         """Seconds of emulation that the transitional status of ``kind`` lasts."""
-        return AWS_MINUTES[kind] * self.delay_scale
+        return self.aws_minutes[kind] * self.delay_scale
 
 
 SETTINGS = Settings.from_env()

@@ -98,7 +98,9 @@ def _mode(mode: int) -> int:
 def write_zip(path: Path, files: dict[str, tuple[bytes, int]]) -> None:
     """A reproducible zip: sorted entries, one timestamp, Unix permissions only, fixed compression."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(path.name + ".partial")
+    # A partial file of this process's own: builds running side by side never
+    # write into each other's, and the last complete zip wins.
+    partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
     with zipfile.ZipFile(partial, "w") as archive:
         for name in sorted(files):
             data, mode = files[name]

@@ -1,13 +1,32 @@
 #!/usr/bin/env bash
-# The whole test suite: static checks, pytest (emulator, modules, Lambda,
-# playbooks, failure drills), then every Molecule scenario. Extra arguments
-# go to pytest.
+# The whole test suite: static checks; pytest on the emulator, the modules and
+# the Lambda; then the playbook tests (pytest) and every Molecule scenario
+# side by side, each on an emulator of its own, since both spend much of their
+# time waiting. Molecule's output goes to build/molecule.log and is printed
+# when it ends. Any failure fails the whole.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/lint.sh
-echo "== pytest"
-python -m pytest "$@"
-echo "== molecule"
-# The scenarios' emulator listens on EMULATOR_PORT (4566 unless set).
-molecule test --all
+
+echo "== pytest: emulator, modules, Lambda"
+python -m pytest tests/emulator tests/modules tests/lambda
+
+echo "== pytest: playbooks; molecule test --all alongside (EMULATOR_PORT ${EMULATOR_PORT:-4566})"
+mkdir -p build
+molecule test --all >build/molecule.log 2>&1 &
+molecule_pid=$!
+trap 'kill "$molecule_pid" 2>/dev/null || true' EXIT
+pytest_status=0
+python -m pytest tests/playbooks || pytest_status=$?
+molecule_status=0
+wait "$molecule_pid" || molecule_status=$?
+trap - EXIT
+
+echo "== molecule (exit status $molecule_status; full log: build/molecule.log)"
+if [ "$molecule_status" -ne 0 ]; then
+  cat build/molecule.log
+else
+  sed -n '/SCENARIO RECAP/,$p' build/molecule.log
+fi
+[ "$pytest_status" -eq 0 ] && [ "$molecule_status" -eq 0 ]

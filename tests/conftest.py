@@ -84,5 +84,5 @@ def emulator(tmp_path_factory) -> Emulator:
 def aws(emulator) -> Emulator:
     """The emulator with empty state, no delays and no faults."""
     emulator.control.reset()
-    emulator.control.configure(delay_scale=0, fault_rate=0, fault_seed=0, fault_services=[])
+    emulator.control.configure(delay_scale=0, fault_rate=0, fault_seed=0, fault_services=[], aws_minutes={})
     return emulator

@@ -116,3 +116,23 @@ def test_cluster_instances_report_the_cluster_subnet_group_and_security_groups(a
     assert instance["DBSubnetGroup"]["DBSubnetGroupName"] == "isolated"
     assert instance["DBSubnetGroup"]["VpcId"] == vpc
     assert [g["VpcSecurityGroupId"] for g in instance["VpcSecurityGroups"]] == [group]
+
+
+def test_aws_minutes_override_one_operation_and_reset(aws):
+    import urllib.error
+
+    rds = aws.client("rds")
+    # The cluster takes 600 minutes instead of 6; instances keep their 8 (0.08 s).
+    settings = aws.control.configure(delay_scale=0.01, aws_minutes={"db_cluster": 600})
+    assert settings["aws_minutes"]["db_cluster"] == 600
+    assert settings["aws_minutes"]["db_instance"] == 8
+    create_cluster(rds)
+    create_instance(rds, "aurora-1")
+    rds.get_waiter("db_instance_available").wait(DBInstanceIdentifier="aurora-1", WaiterConfig=FAST)
+    assert cluster_status(rds) == "creating"
+    # An empty map brings every operation back to its typical duration.
+    assert aws.control.configure(aws_minutes={})["aws_minutes"]["db_cluster"] == 6
+    for bad in ({"db_clusters": 1}, {"db_cluster": -1}, ["db_cluster"]):
+        with pytest.raises(urllib.error.HTTPError) as info:
+            aws.control.configure(aws_minutes=bad)
+        assert info.value.code == 400

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -75,9 +76,9 @@ def kill_playbook_at(
     timeout: int = 900,
 ) -> str:
     """Run a playbook and kill it (SIGKILL, with every worker process) once a
-    line of its output starts with ``marker``, ``settle`` seconds later: what
-    a machine that dies mid-run leaves behind. Returns the output up to then;
-    fails if the run ended before the marker."""
+    line of its output matches the regular expression ``marker``, ``settle``
+    seconds later: what a machine that dies mid-run leaves behind. Returns the
+    output up to then; fails if the run ended before the marker."""
     command, env = _command(playbook, emulator, inventory, extra_args)
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
@@ -88,7 +89,7 @@ def kill_playbook_at(
     try:
         for line in process.stdout:
             lines.append(line)
-            if line.startswith(marker):
+            if re.match(marker, line):
                 time.sleep(settle)
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=60)

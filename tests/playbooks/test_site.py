@@ -28,8 +28,9 @@ DEPLOYMENT = "xacct"
 DELAY_SCALE = 0.02
 FAULTS = {"fault_rate": 0.2, "fault_seed": 2026}
 VERBOSE = "-vvv"
-# Slower provisioning for the drills that kill a run inside a wait.
-DRILL_DELAY_SCALE = 1.5
+# The drills that kill a run inside the cluster wait: a second of emulation per
+# minute of AWS, and a cluster that takes 30 of them.
+DRILL_SETTINGS = {"delay_scale": 1.0, "aws_minutes": {"db_cluster": 30}}
 
 
 def _ok(result):
@@ -266,13 +267,12 @@ def test_dry_run_on_the_deployment_predicts_no_change(emulator, story):
     assert emulator.control.mutating_requests() == []
 
 
-# Where a deploy is killed: after the subnet shares, in the middle of the
-# cluster wait, after the proxy and its endpoints.
-KILL_POINTS = [
-    ("PLAY [Database cluster]", 0.0),
-    ("TASK [db_cluster : Wait | Wait for the cluster to become available]", 1.0),
-    ("PLAY [Connection-test functions]", 0.0),
-]
+# Where a deploy is killed: after the subnet shares, inside the cluster wait
+# (once it has seen the cluster still creating), after the proxy and its
+# endpoints.
+AFTER_THE_SHARES = r"PLAY \[Database cluster\]"
+INSIDE_THE_CLUSTER_WAIT = r"FAILED - RETRYING: \[database\]: .*Wait for the cluster to become available"
+AFTER_THE_PROXY = r"PLAY \[Connection-test functions\]"
 
 
 def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
@@ -281,18 +281,17 @@ def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
     resources, none twice), and the first deployment is left as it was."""
     before = deployment_shape(emulator, DEPLOYMENT)
     resumed = ["-e", "deployment_name=resumed"]
-    # Slower provisioning (a 6-minute cluster takes 9 s), so that a kill lands inside a wait.
-    emulator.control.configure(delay_scale=DRILL_DELAY_SCALE)
+    emulator.control.configure(**DRILL_SETTINGS)
     try:
-        for marker, settle in KILL_POINTS:
-            kill_playbook_at("site.yml", emulator, story["inventory"], marker, resumed, settle=settle)
-            if marker.startswith("TASK [db_cluster : Wait"):
+        for marker in (AFTER_THE_SHARES, INSIDE_THE_CLUSTER_WAIT, AFTER_THE_PROXY):
+            kill_playbook_at("site.yml", emulator, story["inventory"], marker, resumed)
+            if marker == INSIDE_THE_CLUSTER_WAIT:
                 (cluster,) = emulator.client("rds").describe_db_clusters(DBClusterIdentifier="resumed-db")["DBClusters"]
-                assert cluster["Status"] == "creating", "the kill missed the cluster wait"
+                assert cluster["Status"] == "creating"
         assert deployment_shape(emulator, "resumed") != before
         _ok(run_playbook("site.yml", emulator, story["inventory"], resumed))
     finally:
-        emulator.control.configure(delay_scale=DELAY_SCALE)
+        emulator.control.configure(delay_scale=DELAY_SCALE, aws_minutes={})
     assert deployment_shape(emulator, "resumed") == before
     assert deployment_shape(emulator, DEPLOYMENT) == before
 
@@ -300,13 +299,14 @@ def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
 def test_a_half_built_deployment_is_destroyed_and_leaves_nothing(emulator, story):
     before = {name: deployment_resources(emulator, name) for name in (DEPLOYMENT, "resumed")}
     half = ["-e", "deployment_name=half"]
-    emulator.control.configure(delay_scale=DRILL_DELAY_SCALE)
+    emulator.control.configure(**DRILL_SETTINGS)
     try:
-        kill_playbook_at("site.yml", emulator, story["inventory"], KILL_POINTS[1][0], half, settle=1.0)
+        kill_playbook_at("site.yml", emulator, story["inventory"], INSIDE_THE_CLUSTER_WAIT, half)
+        (cluster,) = emulator.client("rds").describe_db_clusters(DBClusterIdentifier="half-db")["DBClusters"]
+        assert cluster["Status"] == "creating"
+        _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"], half))
     finally:
-        emulator.control.configure(delay_scale=DELAY_SCALE)
-    assert any(": cluster half-db" in r for r in deployment_resources(emulator, "half"))
-    _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"], half))
+        emulator.control.configure(delay_scale=DELAY_SCALE, aws_minutes={})
     assert deployment_resources(emulator, "half") == []
     # Other deployments in the same accounts are untouched.
     assert {name: deployment_resources(emulator, name) for name in before} == before

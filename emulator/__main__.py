@@ -129,8 +129,18 @@ def cmd_config(args) -> int:
     values = {}
     for item in args.settings:
         key, _, value = item.partition("=")
-        values[key.replace("-", "_")] = value.split(",") if key == "fault_services" else value
-    print(json.dumps(EmulatorControl(_url(_port(args))).configure(**values), indent=2))
+        key = key.replace("-", "_")
+        if key.startswith("aws_minutes."):  # aws_minutes.db_cluster=30
+            values.setdefault("aws_minutes", {})[key.partition(".")[2]] = value
+        else:
+            values[key] = value.split(",") if key == "fault_services" else value
+    try:
+        settings = EmulatorControl(_url(_port(args))).configure(**values)
+    except urllib.error.HTTPError as exc:
+        error = json.loads(exc.read() or b"{}").get("error", exc.reason)
+        print(f"emulator: {error}", file=sys.stderr)
+        return 1
+    print(json.dumps(settings, indent=2))
     return 0
 
 

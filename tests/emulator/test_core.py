@@ -143,3 +143,25 @@ def test_reset_clears_resources_and_keeps_accounts(aws):
     aws.control.reset()
     assert vpc not in {v["VpcId"] for v in ec2.describe_vpcs()["Vpcs"]}
     assert aws.client("sts", "application-a").get_caller_identity()["Account"] == "222222222222"
+
+
+def test_config_command_changes_settings(aws):
+    import json
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+
+    command = [sys.executable, "-m", "emulator", "config", "--port", str(aws.port)]
+    changed = subprocess.run(
+        [*command, "delay_scale=0.5", "aws_minutes.db_cluster=30", "fault_services=rds,ec2"],
+        cwd=ROOT, capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    settings = json.loads(changed.stdout)
+    assert settings["delay_scale"] == 0.5
+    assert settings["aws_minutes"]["db_cluster"] == 30
+    assert settings["fault_services"] == ["rds", "ec2"]
+    assert aws.control.config() == settings
+    bad = subprocess.run([*command, "aws_minutes.db_clusters=30"], cwd=ROOT, capture_output=True, text=True)
+    assert bad.returncode != 0
+    assert "db_clusters" in bad.stderr + bad.stdout

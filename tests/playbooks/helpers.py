@@ -72,12 +72,11 @@ def kill_playbook_at(
     inventory: Path,
     marker: str,
     extra_args: list[str] | None = None,
-    settle: float = 0.0,
     timeout: int = 900,
 ) -> str:
     """Run a playbook and kill it (SIGKILL, with every worker process) once a
-    line of its output matches the regular expression ``marker``, ``settle``
-    seconds later: what a machine that dies mid-run leaves behind. Returns the
+    line of its output matches the regular expression ``marker``: what a
+    machine that dies mid-run leaves behind. Returns the
     output up to then; fails if the run ended before the marker."""
     command, env = _command(playbook, emulator, inventory, extra_args)
     process = subprocess.Popen(
@@ -90,7 +89,6 @@ def kill_playbook_at(
         for line in process.stdout:
             lines.append(line)
             if re.match(marker, line):
-                time.sleep(settle)
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait(timeout=60)
                 return "".join(lines)

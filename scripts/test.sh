@@ -14,6 +14,10 @@ python -m pytest tests/emulator tests/modules tests/lambda
 
 echo "== pytest: playbooks; molecule test --all alongside (EMULATOR_PORT ${EMULATOR_PORT:-4566})"
 mkdir -p build
+# Molecule's state lives in this checkout and starts empty: state left by an
+# interrupted run elsewhere would make it skip creating the emulator.
+export MOLECULE_EPHEMERAL_DIRECTORY="$PWD/build/molecule-state"
+rm -rf "$MOLECULE_EPHEMERAL_DIRECTORY"
 molecule test --all >build/molecule.log 2>&1 &
 molecule_pid=$!
 trap 'kill "$molecule_pid" 2>/dev/null || true' EXIT

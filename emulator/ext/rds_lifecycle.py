@@ -1,7 +1,8 @@
 """Provisioning time of Aurora clusters and DB instances.
 
 A new cluster stays ``creating`` and a new instance ``creating`` for their
-provisioning time, then both are ``available``.  DeleteDBCluster and
+provisioning time, then both are ``available``; an instance created while
+its cluster is ``creating`` is not ``available`` before the cluster is.  DeleteDBCluster and
 DeleteDBInstance leave the resource ``deleting`` for the deletion time before
 it disappears; a cluster can be deleted while its instances are ``deleting``,
 as on AWS.  With a delay scale of 0 all of this is immediate.
@@ -28,8 +29,15 @@ def _set_cluster_status(self: DBCluster, value: str) -> None:
 
 
 def _instance_status(self: DBInstance) -> str:
-    if self._status == "available" and not provisioning.done(getattr(self, "_ready_at", None)):
-        return "creating"
+    if self._status == "available":
+        if not provisioning.done(getattr(self, "_ready_at", None)):
+            return "creating"
+        # An instance of a cluster that is still being created is not available
+        # before it: AWS accepts CreateDBInstance at once, and the instance
+        # becomes available after its cluster.
+        cluster = getattr(self, "cluster", None) if isinstance(self, DBInstanceClustered) else None
+        if cluster is not None and cluster.status == "creating":
+            return "creating"
     return self._status
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 from botocore.exceptions import ClientError
 
@@ -122,17 +124,28 @@ def test_aws_minutes_override_one_operation_and_reset(aws):
     import urllib.error
 
     rds = aws.client("rds")
-    # The cluster takes 600 minutes instead of 6; instances keep their 8 (0.08 s).
-    settings = aws.control.configure(delay_scale=0.01, aws_minutes={"db_cluster": 600})
-    assert settings["aws_minutes"]["db_cluster"] == 600
-    assert settings["aws_minutes"]["db_instance"] == 8
+    # Instances take 600 minutes instead of 8; the cluster keeps its 6 (0.06 s).
+    settings = aws.control.configure(delay_scale=0.01, aws_minutes={"db_instance": 600})
+    assert settings["aws_minutes"]["db_instance"] == 600
+    assert settings["aws_minutes"]["db_cluster"] == 6
     create_cluster(rds)
     create_instance(rds, "aurora-1")
-    rds.get_waiter("db_instance_available").wait(DBInstanceIdentifier="aurora-1", WaiterConfig=FAST)
-    assert cluster_status(rds) == "creating"
+    rds.get_waiter("db_cluster_available").wait(DBClusterIdentifier="aurora", WaiterConfig=FAST)
+    assert instance_status(rds, "aurora-1") == "creating"
     # An empty map brings every operation back to its typical duration.
     assert aws.control.configure(aws_minutes={})["aws_minutes"]["db_cluster"] == 6
     for bad in ({"db_clusters": 1}, {"db_cluster": -1}, ["db_cluster"]):
         with pytest.raises(urllib.error.HTTPError) as info:
             aws.control.configure(aws_minutes=bad)
         assert info.value.code == 400
+
+
+def test_an_instance_is_not_available_before_its_cluster(aws):
+    rds = aws.client("rds")
+    # The cluster takes 600 minutes (6 s), its instance its usual 8 (0.08 s).
+    aws.control.configure(delay_scale=0.01, aws_minutes={"db_cluster": 600})
+    create_cluster(rds)
+    assert create_instance(rds, "aurora-1")["DBInstanceStatus"] == "creating"  # accepted at once, as on AWS
+    time.sleep(0.3)  # well past the instance's own time
+    assert instance_status(rds, "aurora-1") == "creating"
+    assert cluster_status(rds) == "creating"

@@ -59,7 +59,7 @@ def test_more_accounts_do_not_lengthen_the_critical_path_but_lengthen_a_serial_o
 def test_readers_are_on_the_graph():
     steps = deployment_steps(["a"], readers=2)
     assert {"reader 1 available", "reader 2 available"} <= set(names(steps))
-    total, path = critical_path(steps, {**AWS_MINUTES, "db_instance": 1, "db_cluster": 1, "db_proxy": 0.5})
+    total, _ = critical_path(steps, {**AWS_MINUTES, "db_instance": 1, "db_cluster": 1, "db_proxy": 0.5})
     assert total == 3.5  # proxy 0.5 + endpoints or target registration 3
 
 

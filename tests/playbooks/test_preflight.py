@@ -55,6 +55,8 @@ BAD_INPUTS = [
                  "app_network_flow_logs_retention_days", id="value-not-allowed"),
     pytest.param({"host_vars": {"database": {"db_cluster_reader_count": 0}}},
                  "db_cluster_reader_count (0) must be at least 1", id="no-reader"),
+    pytest.param({"group_vars": {"deploy_overlap": "sometimes"}}, "deploy_overlap must be true or false",
+                 id="deploy-overlap-not-bool"),
 ]  # fmt: skip
 
 

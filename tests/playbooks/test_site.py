@@ -29,8 +29,10 @@ DELAY_SCALE = 0.02
 FAULTS = {"fault_rate": 0.2, "fault_seed": 2026}
 VERBOSE = "-vvv"
 # The drills that kill a run inside the cluster wait: a second of emulation per
-# minute of AWS, and a cluster that takes 30 of them.
-DRILL_SETTINGS = {"delay_scale": 1.0, "aws_minutes": {"db_cluster": 30}}
+# minute of AWS, and a cluster that takes 150 of them, so that it is still
+# creating when the run reaches the wait (playbooks/wait.yml, after the
+# functions: the deploy overlaps the cluster's provisioning with the rest).
+DRILL_SETTINGS = {"delay_scale": 1.0, "aws_minutes": {"db_cluster": 150}}
 
 
 def _ok(result):
@@ -267,10 +269,10 @@ def test_dry_run_on_the_deployment_predicts_no_change(emulator, story):
     assert emulator.control.mutating_requests() == []
 
 
-# Where a deploy is killed: after the subnet shares, inside the cluster wait
-# (once it has seen the cluster still creating), after the proxy and its
-# endpoints.
-AFTER_THE_SHARES = r"PLAY \[Database cluster\]"
+# Where a deploy is killed: after the subnet shares (the cluster and the proxy
+# are being created), inside the cluster wait (once it has seen the cluster
+# still creating), after the proxy and its endpoints.
+AFTER_THE_SHARES = r"PLAY \[RDS Proxy and the application accounts' endpoints\]"
 INSIDE_THE_CLUSTER_WAIT = r"FAILED - RETRYING: \[database\]: .*Wait for the cluster to become available"
 AFTER_THE_PROXY = r"PLAY \[Connection-test functions\]"
 

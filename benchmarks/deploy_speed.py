@@ -1,0 +1,182 @@
+"""Deploy speed against the emulator, with AWS's provisioning times modelled.
+
+One run, on an emulator of its own (a free port), with the modelled AWS
+minutes (``emulator/settings.py``) scaled to ``--scale`` seconds each:
+
+1. ``site.yml`` deploys to empty accounts: its wall time divided by the
+   critical path of the deployment's dependency graph
+   (``benchmarks/deploy_model.py``) at the same scale;
+2. the emulator is emptied, and ``site.yml -e deploy_overlap=false --forks 1``
+   deploys in a serial order like the CDK sample's (stage after stage, one
+   account at a time, each stage waiting for what it made): the same ratio;
+3. ``site.yml`` runs again on that deployment: its wall time, the calls AWS
+   would have accepted that change something (target 0), and the read calls
+   per resource of the deployment (target at most 2), from the emulator's
+   request log;
+4. the same re-run with delays at 0: Ansible's own overhead.
+
+Usage: ``python -m benchmarks.deploy_speed [--scale 20]``; ``--smoke`` runs it
+all at a tiny scale, to check that the benchmark works, not to measure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import collections
+import os
+import re
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks.deploy_model import critical_path, deployment_steps, serial_minutes  # noqa: E402
+from emulator import accounts as emulator_accounts  # noqa: E402
+from emulator.client import EmulatorControl  # noqa: E402
+from emulator.requestlog import is_mutating  # noqa: E402
+from tests.playbooks.leftovers import deployment_resources  # noqa: E402
+
+DEPLOYMENT = "bench"
+INVENTORY = ROOT / "inventories" / "local" / "hosts.yml"
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Emulator:
+    """An emulator of the benchmark's own, started and stopped with the CLI."""
+
+    def __init__(self, state_dir: str) -> None:
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, "EMULATOR_STATE_DIR": state_dir}
+        self.control = EmulatorControl(self.url)
+        self.accounts = emulator_accounts.load()
+        self.region = yaml.safe_load((ROOT / "inventories/local/group_vars/all.yml").read_text())["aws_region"]
+
+    def __enter__(self) -> Emulator:
+        self._cli("start", "--port", str(self.port))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._cli("stop", "--port", str(self.port))
+
+    def _cli(self, *args: str) -> None:
+        subprocess.run([sys.executable, "-m", "emulator", *args], cwd=ROOT, env=self.env, check=True, timeout=120)
+
+    def client(self, service: str, name: str):
+        import boto3
+
+        account = self.accounts.by_name(name)
+        return boto3.client(
+            service,
+            aws_access_key_id=account.access_key_id,
+            aws_secret_access_key=account.secret_access_key,
+            region_name=self.region,
+            endpoint_url=self.url,
+        )
+
+
+def run_site(emulator: Emulator, *extra: str) -> tuple[float, str]:
+    """Run site.yml; return its wall time and its recap."""
+    env = {**emulator.env, "EMULATOR_PORT": str(emulator.port), "ANSIBLE_NOCOLOR": "1"}
+    command = ["ansible-playbook", "site.yml", "-e", f"deployment_name={DEPLOYMENT}", *extra]
+    started = time.monotonic()
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=7200)
+    wall = time.monotonic() - started
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-6000:] + result.stderr[-2000:])
+        raise SystemExit(f"benchmark: {' '.join(command)} failed with exit status {result.returncode}")
+    recap = result.stdout[result.stdout.rfind("PLAY RECAP") :]
+    return wall, recap
+
+
+def changed_total(recap: str) -> int:
+    return sum(int(n) for n in re.findall(r"changed=(\d+)", recap))
+
+
+def application_hosts() -> list[str]:
+    inventory = yaml.safe_load(INVENTORY.read_text())
+    return list(inventory["all"]["children"]["application_accounts"]["hosts"])
+
+
+def measure(scale: float) -> dict:
+    apps = application_hosts()
+    critical_minutes, path = critical_path(deployment_steps(apps))
+    figures: dict = {"scale": scale, "critical_minutes": critical_minutes, "path": [s.name for s in path]}
+    figures["critical_seconds"] = critical_minutes * scale
+    figures["serial_minutes"] = serial_minutes(apps)
+    with tempfile.TemporaryDirectory() as state, Emulator(state) as emulator:
+        emulator.control.configure(delay_scale=scale, fault_rate=0, aws_minutes={})
+
+        figures["deploy_seconds"], _ = run_site(emulator)
+
+        emulator.control.reset()
+        figures["serial_seconds"], _ = run_site(emulator, "-e", "deploy_overlap=false", "--forks", "1")
+
+        emulator.control.reset_requests()
+        figures["rerun_seconds"], recap = run_site(emulator)
+        requests = emulator.control.requests()
+        figures["rerun_changed"] = changed_total(recap)
+        figures["rerun_calls"] = len(requests)
+        figures["rerun_mutating"] = sum(
+            1 for r in requests if is_mutating(r["action"]) and not r.get("fault") and r.get("status", 0) < 400
+        )
+        reads = [r for r in requests if not is_mutating(r["action"])]
+        figures["rerun_reads"] = len(reads)
+        figures["rerun_reads_by_action"] = collections.Counter(f"{r['service']}:{r['action']}" for r in reads)
+        figures["resources"] = len(deployment_resources(emulator, DEPLOYMENT))
+
+        emulator.control.configure(delay_scale=0)
+        figures["overhead_seconds"], recap = run_site(emulator)
+        figures["overhead_changed"] = changed_total(recap)
+    return figures
+
+
+def report(f: dict) -> str:
+    critical = f["critical_seconds"]
+    lines = [
+        f"modelled AWS minutes scaled to {f['scale']:g} s each; "
+        f"critical path {f['critical_minutes']:g} min = {critical:.1f} s ({' -> '.join(f['path'])})",
+        f"deploy, site.yml:                      {f['deploy_seconds']:8.1f} s   "
+        f"wall / critical path = {f['deploy_seconds'] / critical:.2f}   (target <= 1.15)",
+        f"deploy, serial order (sample-like):    {f['serial_seconds']:8.1f} s   "
+        f"wall / critical path = {f['serial_seconds'] / critical:.2f}   "
+        f"(modelled {f['serial_minutes']:g} min = {f['serial_minutes'] / f['critical_minutes']:.2f})",
+        f"serial / site.yml:                     {f['serial_seconds'] / f['deploy_seconds']:8.2f}",
+        f"re-run:                                {f['rerun_seconds']:8.1f} s   changed={f['rerun_changed']}   "
+        f"mutating calls {f['rerun_mutating']} (target 0)",
+        f"re-run reads:                          {f['rerun_reads']:8d}     over {f['resources']} resources = "
+        f"{f['rerun_reads'] / f['resources']:.2f} per resource (target <= 2)",
+        f"Ansible's overhead (re-run, delays 0): {f['overhead_seconds']:8.1f} s   "
+        f"= {f['overhead_seconds'] / f['deploy_seconds']:.2f} of the deploy",
+        "re-run reads by action: "
+        + ", ".join(f"{action} {n}" for action, n in f["rerun_reads_by_action"].most_common()),
+    ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--scale", type=float, default=20.0, help="seconds per modelled AWS minute (default 20)")
+    parser.add_argument("--smoke", action="store_true", help="a tiny scale, to check the benchmark works")
+    args = parser.parse_args(argv)
+    scale = 0.05 if args.smoke else args.scale
+    if scale <= 0:
+        parser.error("--scale must be positive")
+    print(report(measure(scale)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -15,7 +15,7 @@ minutes (``emulator/settings.py``) scaled to ``--scale`` seconds each:
    request log;
 4. the same re-run with delays at 0: Ansible's own overhead.
 
-Usage: ``python -m benchmarks.deploy_speed [--scale 20]``; ``--smoke`` runs it
+Usage: ``python -m benchmarks.deploy_speed [--scale 30]``; ``--smoke`` runs it
 all at a tiny scale, to check that the benchmark works, not to measure.
 """
 
@@ -168,7 +168,7 @@ def report(f: dict) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--scale", type=float, default=20.0, help="seconds per modelled AWS minute (default 20)")
+    parser.add_argument("--scale", type=float, default=30.0, help="seconds per modelled AWS minute (default 30)")
     parser.add_argument("--smoke", action="store_true", help="a tiny scale, to check the benchmark works")
     args = parser.parse_args(argv)
     scale = 0.05 if args.smoke else args.scale

@@ -16,6 +16,12 @@ from dataclasses import dataclass, field
 # keeps it there for ``minutes * delay_scale`` seconds.  Figures are typical
 # durations of each operation; ``aws_minutes`` in the settings overrides any
 # of them while the emulator runs (to model a slow region, for example).
+# Sources (the README's "Deploy speed" has the table): the CDK sample's
+# database stack takes about 18 minutes, cluster then writer then proxy in
+# CloudFormation's order (6 + 8 + 4); a Lambda function in a VPC stays
+# Pending while its Hyperplane ENI is created, up to about 90 seconds; the
+# other figures are typical observations.  benchmarks/deploy_model.py
+# computes a deployment's critical path from these.
 AWS_MINUTES: dict[str, float] = {
     "db_cluster": 6.0,  # CreateDBCluster, Aurora PostgreSQL, to "available"
     "db_instance": 8.0,  # CreateDBInstance in an Aurora cluster

@@ -531,6 +531,13 @@ def pool_modifications(params, pool):
             differs = value != current
         if differs:
             changes[key] = value
+    if changes:
+        # Send every option given, not only those that differ: given
+        # MaxConnectionsPercent alone, RDS resets MaxIdleConnectionsPercent to
+        # its default, half of MaxConnectionsPercent.
+        for option, key in POOL_OPTIONS:
+            if wanted.get(option) is not None:
+                changes[key] = wanted[option]
     return changes
 
 

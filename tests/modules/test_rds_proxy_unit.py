@@ -272,7 +272,13 @@ def test_update_modifies_settings_tags_and_pool(stubs):
         "rds",
         "modify_db_proxy_target_group",
         {"DBProxyTargetGroup": target_group()["TargetGroups"][0]},
-        {"DBProxyName": NAME, "TargetGroupName": "default", "ConnectionPoolConfig": {"ConnectionBorrowTimeout": 30}},
+        # Every option given is sent, the unchanged ones too: RDS would reset
+        # an idle percentage not given to half the maximum.
+        {
+            "DBProxyName": NAME,
+            "TargetGroupName": "default",
+            "ConnectionPoolConfig": {"ConnectionBorrowTimeout": 30, "MaxConnectionsPercent": 100},
+        },
     )
     describe(stubs)
     final_reads(stubs, pool={**POOL, "ConnectionBorrowTimeout": 30})

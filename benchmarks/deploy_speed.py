@@ -38,10 +38,9 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.deploy_model import critical_path, deployment_steps, serial_minutes  # noqa: E402
-from emulator import accounts as emulator_accounts  # noqa: E402
 from emulator.client import EmulatorControl  # noqa: E402
 from emulator.requestlog import is_mutating  # noqa: E402
-from tests.playbooks.leftovers import deployment_resources  # noqa: E402
+from tests.playbooks.leftovers import RunningEmulator, deployment_resources  # noqa: E402
 
 DEPLOYMENT = "bench"
 INVENTORY = ROOT / "inventories" / "local" / "hosts.yml"
@@ -53,16 +52,14 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-class Emulator:
-    """An emulator of the benchmark's own, started and stopped with the CLI."""
+class Emulator(RunningEmulator):
+    """An emulator of the benchmark's own on a free port, started and stopped with the CLI."""
 
     def __init__(self, state_dir: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}"
+        region = yaml.safe_load((ROOT / "inventories/local/group_vars/all.yml").read_text())["aws_region"]
+        super().__init__(_free_port(), region)
         self.env = {**os.environ, "EMULATOR_STATE_DIR": state_dir}
         self.control = EmulatorControl(self.url)
-        self.accounts = emulator_accounts.load()
-        self.region = yaml.safe_load((ROOT / "inventories/local/group_vars/all.yml").read_text())["aws_region"]
 
     def __enter__(self) -> Emulator:
         self._cli("start", "--port", str(self.port))
@@ -73,18 +70,6 @@ class Emulator:
 
     def _cli(self, *args: str) -> None:
         subprocess.run([sys.executable, "-m", "emulator", *args], cwd=ROOT, env=self.env, check=True, timeout=120)
-
-    def client(self, service: str, name: str):
-        import boto3
-
-        account = self.accounts.by_name(name)
-        return boto3.client(
-            service,
-            aws_access_key_id=account.access_key_id,
-            aws_secret_access_key=account.secret_access_key,
-            region_name=self.region,
-            endpoint_url=self.url,
-        )
 
 
 def run_site(emulator: Emulator, *extra: str) -> tuple[float, str]:

@@ -115,12 +115,14 @@ def deployment_shape(emulator, deployment_name: str) -> list[str]:
     )
 
 
-class _Emulator:
-    """Just what deployment_resources needs, for a running emulator."""
+class RunningEmulator:
+    """Just what deployment_resources needs, for an emulator running on ``port``
+    (also the base of the deploy benchmark's emulator)."""
 
     def __init__(self, port: int, region: str) -> None:
         from emulator import accounts
 
+        self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.region = region
         self.accounts = accounts.load()
@@ -148,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=4566)
     parser.add_argument("--region", default="eu-west-1")
     args = parser.parse_args(argv)
-    print(json.dumps(deployment_resources(_Emulator(args.port, args.region), args.deployment_name)))
+    print(json.dumps(deployment_resources(RunningEmulator(args.port, args.region), args.deployment_name)))
     return 0
 
 

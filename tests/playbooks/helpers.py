@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -89,16 +90,60 @@ def kill_playbook_at(
         for line in process.stdout:
             lines.append(line)
             if re.match(marker, line):
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait(timeout=60)
+                _kill_run(process)
                 return "".join(lines)
             if time.monotonic() > deadline:
                 break
     finally:
         if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait(timeout=60)
+            _kill_run(process)
     raise AssertionError(f"the run ended before {marker!r}:\n" + "".join(lines)[-6000:])
+
+
+def _descendants(pid: int) -> list[int]:
+    """Every process below ``pid``, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
+def _kill_run(process: subprocess.Popen) -> None:
+    """SIGKILL a run and every process it started. Ansible's workers start
+    sessions of their own (os.setsid), outside the run's process group: the
+    group is stopped first, so that nothing forks, then every descendant is
+    killed. Fails if any of them is still there afterwards."""
+    os.killpg(process.pid, signal.SIGSTOP)
+    doomed = [process.pid, *_descendants(process.pid)]
+    for pid in doomed:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+    process.wait(timeout=60)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        alive = [pid for pid in doomed if _alive(pid)]
+        if not alive:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"processes of the killed run survived: {alive}")
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie no longer does)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
 
 
 def recap(output: str) -> dict[str, dict[str, int]]:

@@ -45,6 +45,21 @@ def subnet_cidrs(cidr, count, newbits=2):
     return [str(subnet) for subnet in list(network.subnets(prefixlen_diff=newbits))[:count]]
 
 
+def zone_subnets(cidrs, zones, tags, name_prefix):
+    """One subnet per CIDR, in the zones taken in sorted order, each tagged ``Name: <name_prefix>-<zone>``.
+
+    ``["10.0.0.0/26"] | zone_subnets(["eu-west-1b", "eu-west-1a"], {}, "db-private")`` gives
+    ``[{"cidr": "10.0.0.0/26", "az": "eu-west-1a", "tags": {"Name": "db-private-eu-west-1a"}}]``.
+    """
+    zones = sorted(zones)
+    if len(zones) < len(cidrs):
+        raise ValueError(f"{len(cidrs)} subnets need as many zones, got {len(zones)}")
+    return [
+        {"cidr": cidr, "az": zone, "tags": {**(tags or {}), "Name": f"{name_prefix}-{zone}"}}
+        for cidr, zone in zip(cidrs, zones, strict=False)
+    ]
+
+
 class FilterModule:
     def filters(self):
-        return {"cidr_errors": cidr_errors, "subnet_cidrs": subnet_cidrs}
+        return {"cidr_errors": cidr_errors, "subnet_cidrs": subnet_cidrs, "zone_subnets": zone_subnets}

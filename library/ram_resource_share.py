@@ -340,6 +340,13 @@ def wait_settled(module, client, arn):
         )
 
 
+def settled(share, associations):
+    """Whether the share is ACTIVE and none of its associations is still changing."""
+    return share.get("status") == "ACTIVE" and all(
+        a.get("status") in ("ASSOCIATED", "DISASSOCIATED") for a in associations
+    )
+
+
 # -- changing -----------------------------------------------------------------
 def create_share(module, client):
     p = module.params
@@ -407,6 +414,10 @@ def ensure_present(module, client):
     if module.check_mode:
         after = predicted(p, before, add, remove, after_tags)
         module.exit_json(changed=changed, **after, diff={"before": _diff_view(before), "after": _diff_view(after)})
+
+    if share and not changed and settled(share, associations):
+        # Nothing to change and nothing to wait for: what was read is the result.
+        module.exit_json(changed=False, **before, diff={"before": _diff_view(before), "after": _diff_view(before)})
 
     if not share:
         share = create_share(module, client)

@@ -625,6 +625,13 @@ def _targets_status(response):
     return "; ".join(seen) or "no targets"
 
 
+def settled(proxy, targets, wanted_targets):
+    """Whether the proxy is available and, when targets are wanted, every target with a health is AVAILABLE
+    (what the waits of wait_available and wait_targets accept)."""
+    states = [t["TargetHealth"].get("State") for t in targets if t.get("TargetHealth")]
+    return proxy.get("Status") == "available" and (not wanted_targets or (states and set(states) == {"AVAILABLE"}))
+
+
 def wait_available(module, client, name):
     wait_for(
         module,
@@ -806,9 +813,14 @@ def ensure_present(module, client, ec2):
         change_targets(module, client, name, register, deregister)
         changed = True
 
+    wanted_targets = bool(p["targets"] and any(p["targets"].values()))
+    if not changed and (not p["wait"] or settled(proxy, targets, wanted_targets)):
+        # Nothing was changed and nothing is to be waited for: what was read is the result.
+        module.exit_json(changed=False, **before, diff={"before": _diff_view(before), "after": _diff_view(before)})
+
     if p["wait"]:
         wait_available(module, client, name)
-        if p["targets"] and any(p["targets"].values()):
+        if wanted_targets:
             wait_targets(module, client, name)
 
     proxy = describe_proxy(module, client, name) or proxy

@@ -135,14 +135,25 @@ def test_check_mode_create(stubs):
     assert after["allow_external_principals"] is False
 
 
-def test_no_change(stubs):
+def test_no_change_reads_three_times_and_does_not_wait(stubs):
     find(stubs, [share()])
     associations(stubs)
+    outcome = run(ram_resource_share, ARGS, stubs)
+    assert not outcome.failed, outcome.result["msg"]
+    assert outcome.result["changed"] is False
+    assert outcome.result["resource_arns"] == sorted([SUBNET_A, SUBNET_B])
+    assert outcome.result["diff"]["before"] == outcome.result["diff"]["after"]
+
+
+def test_no_change_still_waits_for_an_association_on_its_way(stubs):
+    find(stubs, [share()])
+    associations_of(stubs, "RESOURCE", [SUBNET_A, SUBNET_B], "ASSOCIATING")
+    associations_of(stubs, "PRINCIPAL", [DATABASE])
     settled_and_final(stubs)
     outcome = run(ram_resource_share, ARGS, stubs)
     assert not outcome.failed, outcome.result["msg"]
     assert outcome.result["changed"] is False
-    assert outcome.result["diff"]["before"] == outcome.result["diff"]["after"]
+    assert {a["status"] for a in outcome.result["associations"]} == {"ASSOCIATED"}
 
 
 def test_no_change_in_check_mode(stubs):
@@ -225,7 +236,8 @@ def test_disassociated_entries_do_not_count(stubs):
 
 def test_failed_association_fails_the_wait_with_its_status(stubs):
     find(stubs, [share()])
-    associations(stubs)
+    associations_of(stubs, "RESOURCE", [SUBNET_A, SUBNET_B], "ASSOCIATING")
+    associations_of(stubs, "PRINCIPAL", [DATABASE])
     describe(stubs)
     stubs.add(
         "ram",
@@ -246,7 +258,7 @@ def test_failed_association_fails_the_wait_with_its_status(stubs):
 
 def test_invitation_not_accepted_times_out_naming_the_principal(stubs):
     find(stubs, [share()])
-    associations(stubs)
+    associations(stubs, principals=("444444444444",), status="ASSOCIATING")
     describe(stubs)
     associations_of(stubs, "RESOURCE", [SUBNET_A, SUBNET_B])
     for _ in range(max_attempts(timeout=1, delay=1)):

@@ -232,15 +232,24 @@ def test_check_mode_create_predicts_without_changing(stubs):
 
 
 # -- no change, update ---------------------------------------------------------
-def test_no_change_makes_no_mutating_call(stubs):
+def test_no_change_makes_no_mutating_call_and_reads_once(stubs):
     read_state(stubs, registered=targets())
+    outcome = run(rds_proxy, {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}}, stubs)
+    assert not outcome.failed, outcome.result["msg"]
+    assert outcome.result["changed"] is False
+    assert outcome.result["targets"][0]["rds_resource_id"] == "app-cluster"
+    assert outcome.result["diff"]["before"] == outcome.result["diff"]["after"]
+    assert stubs.pending() == {}
+
+
+def test_no_change_still_waits_for_a_target_not_yet_available(stubs):
+    read_state(stubs, registered=targets("REGISTERING"))
     describe(stubs)
     stubs.add("rds", "describe_db_proxy_targets", targets())
     final_reads(stubs, registered=targets())
     outcome = run(rds_proxy, {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}}, stubs)
     assert not outcome.failed, outcome.result["msg"]
     assert outcome.result["changed"] is False
-    assert outcome.result["diff"]["before"] == outcome.result["diff"]["after"]
     assert stubs.pending() == {}
 
 
@@ -399,10 +408,10 @@ def test_wait_times_out_with_the_last_status(stubs):
 
 
 def test_unhealthy_targets_are_reported_on_timeout(stubs):
-    read_state(stubs, registered=targets())
-    describe(stubs)
     unhealthy = targets("UNAVAILABLE")
     unhealthy["Targets"][1]["TargetHealth"].update(Reason="AUTH_FAILURE", Description="Secret is wrong")
+    read_state(stubs, registered=unhealthy)
+    describe(stubs)
     for _ in range(max_attempts(timeout=1, delay=1)):
         stubs.add("rds", "describe_db_proxy_targets", unhealthy)
     outcome = run(rds_proxy, {**ARGS, "wait_timeout": 1, "targets": {"db_cluster_identifiers": ["app-cluster"]}}, stubs)

@@ -3,9 +3,9 @@
 Under a seeded 20% rate of throttling and server errors: a dry run on empty
 accounts, a verbose deploy and a verbose second run that changes nothing (and
 never shows the master password). Then, without faults: the deployment's
-security posture and IAM policies, a dry run that predicts nothing, deploys
-killed part-way and run again, a half-built deployment destroyed, and the
-destroy of the whole, twice.
+security posture and IAM policies, a dry run that predicts nothing, changes
+made by hand found and undone, deploys killed part-way and run again, a
+half-built deployment destroyed, and the destroy of the whole, twice.
 
 The tests run in file order (they are steps of one story).
 """
@@ -267,6 +267,45 @@ def test_dry_run_on_the_deployment_predicts_no_change(emulator, story):
     counts = _ok(run_playbook("site.yml", emulator, story["inventory"], ["--check", "--diff"]))
     assert all(c["changed"] == 0 for c in counts.values()), counts
     assert emulator.control.mutating_requests() == []
+
+
+def test_changes_made_outside_the_deployment_are_found_and_undone(emulator, story):
+    """Each role's check finds a change made by hand, a dry run predicts its
+    undoing, and the next run restores the desired state."""
+    group = _groups(emulator, "application-a")[f"{DEPLOYMENT}-app-connection-test-lambda"]
+    lambda_b = emulator.client("lambda", "application-b")
+    function = f"{DEPLOYMENT}-connection-test"
+    memory = lambda_b.get_function_configuration(FunctionName=function)["MemorySize"]
+    iam = emulator.client("iam", "database")
+    role, policy = f"{DEPLOYMENT}-proxy-connect-application-a", "rds-db-connect"
+    document = iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"]
+    tags = iam.list_role_tags(RoleName=role)["Tags"]
+
+    ec2_a = emulator.client("ec2", "application-a")
+    vpc_tags = sorted(ec2_a.describe_vpcs(VpcIds=[group["VpcId"]])["Vpcs"][0]["Tags"], key=str)
+
+    ec2_a.create_tags(Resources=[group["VpcId"]], Tags=[{"Key": "Owner", "Value": "someone"}])
+    lambda_b.update_function_configuration(FunctionName=function, MemorySize=memory * 2)
+    iam.tag_role(RoleName=role, Tags=[{"Key": "Owner", "Value": "someone"}])
+    emulator.control.reset_requests()
+    counts = _ok(run_playbook("site.yml", emulator, story["inventory"], ["--check"]))
+    assert all(c["changed"] > 0 for c in counts.values()), counts
+    assert emulator.control.mutating_requests() == []
+
+    # A dry run's verification reports these two (it reads what is there);
+    # the run undoes them before it verifies.
+    ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
+    ec2_a.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[ssh])
+    widened = {**document, "Statement": [{**_statements(document)[0], "Resource": "*"}]}
+    iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(widened))
+    counts = _ok(run_playbook("site.yml", emulator, story["inventory"]))
+    assert all(c["changed"] > 0 for c in counts.values()), counts
+    assert sorted(ec2_a.describe_vpcs(VpcIds=[group["VpcId"]])["Vpcs"][0]["Tags"], key=str) == vpc_tags
+    group = _groups(emulator, "application-a")[f"{DEPLOYMENT}-app-connection-test-lambda"]
+    assert _rules(group["IpPermissions"]) == set()
+    assert lambda_b.get_function_configuration(FunctionName=function)["MemorySize"] == memory
+    assert iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"] == document
+    assert iam.list_role_tags(RoleName=role)["Tags"] == tags
 
 
 # Where a deploy is killed: after the subnet shares (the cluster and the proxy

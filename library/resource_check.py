@@ -14,7 +14,10 @@ description:
   - "Reads: C(DescribeVpcs) and two C(DescribeVpcAttribute) for I(vpc); one C(DescribeSubnets),
     C(DescribeRouteTables), C(DescribeSecurityGroups), C(DescribeVpcEndpoints) and C(DescribeFlowLogs) per VPC for
     the types asked for; C(DescribeLogGroups) and C(ListTagsLogGroup) per log group; C(GetAccountAuthorizationDetails)
-    and C(ListRoles) (paged) for the IAM roles."
+    and C(ListRoles) (paged) for the IAM roles (C(GetAccountAuthorizationDetails) alone for I(read_iam_roles));
+    C(DescribeSecret) per secret; C(DescribeDBSubnetGroups) and C(ListTagsForResource) per DB subnet group;
+    C(DescribeDBClusters) and C(DescribeDBInstances) per DB cluster; C(GetFunction) and C(GetLayerVersion) per
+    function."
 options:
   vpc:
     description:
@@ -133,6 +136,79 @@ options:
       code_sha256: {description: Base64 SHA-256 of the function's zip, as Lambda reports it., type: str, required: true}
       layer_code_sha256: {description: Base64 SHA-256 of the layer's zip; no layer when not given., type: str}
       tags: {description: Every tag of the function., type: dict, default: {}}
+  read_iam_roles:
+    description:
+      - Names of IAM roles whose trust policy, managed policies and inline policies are returned in
+        I(iam_role_documents), without comparing them with anything.
+    type: list
+    elements: str
+    default: []
+  secrets:
+    description:
+      - Secrets Manager secrets, as M(community.aws.secretsmanager_secret) ensures them with C(overwrite=false);
+        the value is neither read nor compared. A secret scheduled for deletion counts as missing.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name: {description: Name of the secret., type: str, required: true}
+      description: {description: Description of the secret., type: str, default: ""}
+      tags: {description: Every tag of the secret., type: dict, default: {}}
+  db_subnet_groups:
+    description: RDS DB subnet groups, as M(amazon.aws.rds_subnet_group) ensures them.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      name: {description: Name of the subnet group., type: str, required: true}
+      description: {description: Description of the subnet group., type: str, required: true}
+      subnet_ids: {description: IDs of every subnet of the group., type: list, elements: str, required: true}
+      tags: {description: Every tag of the subnet group., type: dict, default: {}}
+  db_clusters:
+    description:
+      - Aurora DB clusters and their instances, as M(amazon.aws.rds_cluster) (with C(purge_security_groups=false))
+        and M(amazon.aws.rds_instance) ensure them.
+      - Compares what those modules would change on an existing cluster, and also requires the cluster and every
+        instance to be C(available), with IAM database authentication and storage encryption as asked (neither
+        module changes these on an existing cluster; they are reported so that the role's own checks run).
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      identifier: {description: Cluster identifier., type: str, required: true}
+      engine: {description: Engine., type: str, required: true}
+      engine_version: {description: Engine version., type: str, required: true}
+      port: {description: Port., type: int, required: true}
+      db_subnet_group_name: {description: Name of its DB subnet group., type: str, required: true}
+      security_group_names:
+        description: Names of security groups that must be attached, among the I(security_groups) of this check.
+        type: list
+        elements: str
+        default: []
+      storage_encrypted: {description: Whether storage is encrypted., type: bool, default: true}
+      iam_database_authentication: {description: Whether IAM database authentication is on., type: bool, default: true}
+      log_exports: {description: Log types exported to CloudWatch Logs., type: list, elements: str, default: []}
+      serverless_min_capacity: {description: Serverless v2 minimum ACUs; not compared when not given., type: float}
+      serverless_max_capacity: {description: Serverless v2 maximum ACUs., type: float}
+      backup_retention_period: {description: Days., type: int, required: true}
+      deletion_protection: {description: Whether deletion protection is on., type: bool, default: false}
+      copy_tags_to_snapshot: {description: Whether tags are copied to snapshots., type: bool, default: false}
+      tags: {description: Every tag of the cluster., type: dict, default: {}}
+      instances:
+        description: Instances of the cluster.
+        type: list
+        elements: dict
+        default: []
+        suboptions:
+          identifier: {description: Instance identifier., type: str, required: true}
+          instance_class: {description: Instance class., type: str, required: true}
+          promotion_tier: {description: Promotion tier., type: int, required: true}
+          monitoring_interval: {description: Enhanced Monitoring interval in seconds; 0 is off., type: int, default: 0}
+          monitoring_role_name:
+            description: Name of the Enhanced Monitoring role, when I(monitoring_interval) is not 0.
+            type: str
+          publicly_accessible: {description: Whether it has a public address., type: bool, default: false}
+          tags: {description: Every tag of the instance., type: dict, default: {}}
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -199,6 +275,22 @@ functions:
   description: C(function_arn) and C(layer_version_arn) of each function asked for, by name; empty when missing.
   returned: always
   type: dict
+iam_role_documents:
+  description:
+    - For each role of I(read_iam_roles), by name, C(arn), C(trust_policy), C(managed_policies) (ARNs) and
+      C(inline_policies) (documents by policy name); empty when the role does not exist.
+  returned: always
+  type: dict
+secrets:
+  description: ARN of each secret asked for, by name; empty when missing.
+  returned: always
+  type: dict
+db_clusters:
+  description:
+    - For each cluster asked for, by identifier, C(arn), C(status), C(endpoint), C(reader_endpoint) and
+      C(instances) (the status of each instance asked for, by identifier); empty when missing.
+  returned: always
+  type: dict
 """
 
 import json
@@ -240,8 +332,13 @@ class Check:
             "vpc_endpoints": [],
             "iam_roles": {},
             "functions": {},
+            "iam_role_documents": {},
+            "secrets": {},
+            "db_clusters": {},
         }
         self._ec2 = None
+        self._rds = None
+        self._role_details = None
         self.vpc_id = module.params["vpc_id"]
         self.subnet_ids = {}
 
@@ -250,6 +347,12 @@ class Check:
         if self._ec2 is None:
             self._ec2 = self.module.client("ec2", retry_decorator=_RETRY)
         return self._ec2
+
+    @property
+    def rds(self):
+        if self._rds is None:
+            self._rds = self.module.client("rds", retry_decorator=_RETRY)
+        return self._rds
 
     def differ(self, what, detail):
         self.differences.append(f"{what}: {detail}")
@@ -451,7 +554,9 @@ class Check:
                 self.differ(what, "missing")
                 continue
             current = matches[0]
-            role = role_arns.get(flow["role_name"]) or self._role_arn_guess(current, flow["role_name"])
+            role = role_arns.get(flow["role_name"]) or self._role_arn_guess(
+                current.get("DeliverLogsPermissionArn"), flow["role_name"]
+            )
             if current.get("TrafficType") != flow["traffic_type"] or current.get("DeliverLogsPermissionArn") != role:
                 self.differ(what, "traffic type or delivery role differs")
             if current.get("MaxAggregationInterval", 600) != flow["max_aggregation_interval"]:
@@ -460,8 +565,9 @@ class Check:
                 self.differ(what, "tags differ")
 
     @staticmethod
-    def _role_arn_guess(flow_log, role_name):
-        arn = flow_log.get("DeliverLogsPermissionArn") or ""
+    def _role_arn_guess(current_arn, role_name):
+        """The ARN in use when it names the role (the role was not among the roles checked)."""
+        arn = current_arn or ""
         return arn if arn.endswith(f":role/{role_name}") else f"(role {role_name})"
 
     # -- CloudWatch Logs -------------------------------------------------------
@@ -487,15 +593,38 @@ class Check:
                 self.differ(what, "tags differ")
 
     # -- IAM ---------------------------------------------------------------------
+    def roles_in_detail(self, iam):
+        """Every role with its policies, in one paged read shared by the checks of this run."""
+        if self._role_details is None:
+            self._role_details = {
+                r["RoleName"]: r
+                for r in self.read(
+                    "GetAccountAuthorizationDetails",
+                    lambda: _pages(iam, "get_account_authorization_details", "RoleDetailList", Filter=["Role"]),
+                )
+            }
+        return self._role_details
+
+    def read_iam_roles(self, names):
+        details = self.roles_in_detail(self.module.client("iam", retry_decorator=_RETRY))
+        for name in names:
+            current = details.get(name)
+            self.result["iam_role_documents"][name] = (
+                {
+                    "arn": current["Arn"],
+                    "trust_policy": _policy(current["AssumeRolePolicyDocument"]),
+                    "managed_policies": [p["PolicyArn"] for p in current.get("AttachedManagedPolicies", [])],
+                    "inline_policies": {
+                        p["PolicyName"]: _policy(p["PolicyDocument"]) for p in current.get("RolePolicyList", [])
+                    },
+                }
+                if current
+                else {}
+            )
+
     def check_iam_roles(self, wanted):
         iam = self.module.client("iam", retry_decorator=_RETRY)
-        details = {
-            r["RoleName"]: r
-            for r in self.read(
-                "GetAccountAuthorizationDetails",
-                lambda: _pages(iam, "get_account_authorization_details", "RoleDetailList", Filter=["Role"]),
-            )
-        }
+        details = self.roles_in_detail(iam)
         listed = {r["RoleName"]: r for r in self.read("ListRoles", lambda: _pages(iam, "list_roles", "Roles"))}
         for role in wanted:
             what = f"iam role {role['name']}"
@@ -588,6 +717,158 @@ class Check:
         if layer.get("Content", {}).get("CodeSha256") != function["layer_code_sha256"]:
             self.differ(what, "its layer holds another zip")
 
+    # -- Secrets Manager -----------------------------------------------------------
+    def check_secrets(self, wanted):
+        client = self.module.client("secretsmanager", retry_decorator=_RETRY)
+        for secret in wanted:
+            what = f"secret {secret['name']}"
+            self.result["secrets"][secret["name"]] = ""
+            try:
+                current = client.describe_secret(aws_retry=True, SecretId=secret["name"])
+            except is_boto3_error_code("ResourceNotFoundException"):
+                self.differ(what, "missing")
+                continue
+            except Exception as e:  # pylint: disable=broad-except
+                self.module.fail_json_aws(e, msg="Failed to read the current state (DescribeSecret)")
+            if current.get("DeletedDate"):
+                self.differ(what, "scheduled for deletion")
+                continue
+            self.result["secrets"][secret["name"]] = current["ARN"]
+            if current.get("Description", "") != secret["description"]:
+                self.differ(what, "description differs")
+            if _tags(current.get("Tags")) != _wanted_tags(secret["tags"]):
+                self.differ(what, "tags differ")
+
+    # -- RDS -----------------------------------------------------------------------
+    def check_db_subnet_groups(self, wanted):
+        for group in wanted:
+            what = f"db subnet group {group['name']}"
+            try:
+                current = self.rds.describe_db_subnet_groups(aws_retry=True, DBSubnetGroupName=group["name"])
+            except is_boto3_error_code("DBSubnetGroupNotFoundFault"):
+                self.differ(what, "missing")
+                continue
+            except Exception as e:  # pylint: disable=broad-except
+                self.module.fail_json_aws(e, msg="Failed to read the current state (DescribeDBSubnetGroups)")
+            current = current["DBSubnetGroups"][0]
+            if current.get("DBSubnetGroupDescription") != group["description"]:
+                self.differ(what, "description differs")
+            if {s["SubnetIdentifier"] for s in current.get("Subnets", [])} != set(group["subnet_ids"]):
+                self.differ(what, "subnets differ")
+            tags = self.read(
+                "ListTagsForResource",
+                lambda c=current: self.rds.list_tags_for_resource(aws_retry=True, ResourceName=c["DBSubnetGroupArn"]),
+            )
+            if _tags(tags.get("TagList")) != _wanted_tags(group["tags"]):
+                self.differ(what, "tags differ")
+
+    def _compare(self, what, pairs):
+        for option, current, expected in pairs:
+            if current != expected:
+                self.differ(what, f"{option} differs")
+
+    def check_db_clusters(self, wanted):
+        for cluster in wanted:
+            identifier = cluster["identifier"]
+            what = f"db cluster {identifier}"
+            self.result["db_clusters"][identifier] = {}
+            try:
+                current = self.rds.describe_db_clusters(aws_retry=True, DBClusterIdentifier=identifier)
+            except is_boto3_error_code("DBClusterNotFoundFault"):
+                self.differ(what, "missing")
+                continue
+            except Exception as e:  # pylint: disable=broad-except
+                self.module.fail_json_aws(e, msg="Failed to read the current state (DescribeDBClusters)")
+            current = current["DBClusters"][0]
+            entry = {
+                "arn": current["DBClusterArn"],
+                "status": current.get("Status", ""),
+                "endpoint": current.get("Endpoint", ""),
+                "reader_endpoint": current.get("ReaderEndpoint", ""),
+                "instances": {},
+            }
+            self.result["db_clusters"][identifier] = entry
+            if entry["status"] != "available":
+                self.differ(what, f"is {entry['status']}, not available")
+            scaling = current.get("ServerlessV2ScalingConfiguration") or {}
+            self._compare(
+                what,
+                [
+                    ("engine", current.get("Engine"), cluster["engine"]),
+                    ("engine_version", current.get("EngineVersion"), cluster["engine_version"]),
+                    ("port", current.get("Port"), cluster["port"]),
+                    ("db_subnet_group_name", current.get("DBSubnetGroup"), cluster["db_subnet_group_name"]),
+                    ("storage_encrypted", bool(current.get("StorageEncrypted")), cluster["storage_encrypted"]),
+                    (
+                        "iam_database_authentication",
+                        bool(current.get("IAMDatabaseAuthenticationEnabled")),
+                        cluster["iam_database_authentication"],
+                    ),
+                    ("log_exports", set(current.get("EnabledCloudwatchLogsExports", [])), set(cluster["log_exports"])),
+                    (
+                        "backup_retention_period",
+                        current.get("BackupRetentionPeriod"),
+                        cluster["backup_retention_period"],
+                    ),
+                    ("deletion_protection", bool(current.get("DeletionProtection")), cluster["deletion_protection"]),
+                    (
+                        "copy_tags_to_snapshot",
+                        bool(current.get("CopyTagsToSnapshot")),
+                        cluster["copy_tags_to_snapshot"],
+                    ),
+                    ("tags", _tags(current.get("TagList")), _wanted_tags(cluster["tags"])),
+                ],
+            )
+            for option in ("serverless_min_capacity", "serverless_max_capacity"):
+                key = "MinCapacity" if option.endswith("min_capacity") else "MaxCapacity"
+                if cluster[option] is not None and scaling.get(key) != cluster[option]:
+                    self.differ(what, f"{option} differs")
+            attached = {g["VpcSecurityGroupId"] for g in current.get("VpcSecurityGroups", [])}
+            for name in cluster["security_group_names"]:
+                if self.result["security_groups"].get(name, "") not in attached:
+                    self.differ(what, f"security group {name} is not attached")
+            self.check_db_instances(cluster, entry)
+
+    def check_db_instances(self, cluster, entry):
+        found = {
+            i["DBInstanceIdentifier"]: i
+            for i in self.read(
+                "DescribeDBInstances",
+                lambda: _pages(
+                    self.rds,
+                    "describe_db_instances",
+                    "DBInstances",
+                    Filters=[{"Name": "db-cluster-id", "Values": [cluster["identifier"]]}],
+                ),
+            )
+        }
+        for instance in cluster["instances"]:
+            what = f"db instance {instance['identifier']}"
+            current = found.get(instance["identifier"])
+            entry["instances"][instance["identifier"]] = current.get("DBInstanceStatus", "") if current else ""
+            if not current:
+                self.differ(what, "missing")
+                continue
+            if current.get("DBInstanceStatus") != "available":
+                self.differ(what, f"is {current.get('DBInstanceStatus')}, not available")
+            role = ""
+            if instance["monitoring_interval"]:
+                name = instance["monitoring_role_name"] or ""
+                role = self.result["iam_roles"].get(name) or self._role_arn_guess(
+                    current.get("MonitoringRoleArn"), name
+                )
+            self._compare(
+                what,
+                [
+                    ("instance_class", current.get("DBInstanceClass"), instance["instance_class"]),
+                    ("promotion_tier", current.get("PromotionTier"), instance["promotion_tier"]),
+                    ("monitoring_interval", current.get("MonitoringInterval", 0), instance["monitoring_interval"]),
+                    ("monitoring_role", current.get("MonitoringRoleArn") or "", role),
+                    ("publicly_accessible", bool(current.get("PubliclyAccessible")), instance["publicly_accessible"]),
+                    ("tags", _tags(current.get("TagList")), _wanted_tags(instance["tags"])),
+                ],
+            )
+
     def run(self):
         p = self.module.params
         vpc_known = self.check_vpc(p["vpc"]) if p["vpc"] else bool(self.vpc_id)
@@ -614,6 +895,14 @@ class Check:
             self.check_log_groups(p["log_groups"])
         if p["functions"]:
             self.check_functions(p["functions"])
+        if p["read_iam_roles"]:
+            self.read_iam_roles(p["read_iam_roles"])
+        if p["secrets"]:
+            self.check_secrets(p["secrets"])
+        if p["db_subnet_groups"]:
+            self.check_db_subnet_groups(p["db_subnet_groups"])
+        if p["db_clusters"]:
+            self.check_db_clusters(p["db_clusters"])
         return {"in_sync": not self.differences, "differences": self.differences, **self.result}
 
 
@@ -708,6 +997,54 @@ def main():
             code_sha256=dict(type="str", required=True),
             layer_code_sha256=dict(type="str"),
             tags=tags,
+        ),
+    )
+    argument_spec.update(
+        read_iam_roles=strings,
+        secrets=dict(
+            **listed,
+            options=dict(name=dict(type="str", required=True), description=dict(type="str", default=""), tags=tags),
+        ),
+        db_subnet_groups=dict(
+            **listed,
+            options=dict(
+                name=dict(type="str", required=True),
+                description=dict(type="str", required=True),
+                subnet_ids=dict(type="list", elements="str", required=True),
+                tags=tags,
+            ),
+        ),
+        db_clusters=dict(
+            **listed,
+            options=dict(
+                identifier=dict(type="str", required=True),
+                engine=dict(type="str", required=True),
+                engine_version=dict(type="str", required=True),
+                port=dict(type="int", required=True),
+                db_subnet_group_name=dict(type="str", required=True),
+                security_group_names=strings,
+                storage_encrypted=dict(type="bool", default=True),
+                iam_database_authentication=dict(type="bool", default=True),
+                log_exports=strings,
+                serverless_min_capacity=dict(type="float"),
+                serverless_max_capacity=dict(type="float"),
+                backup_retention_period=dict(type="int", required=True),
+                deletion_protection=dict(type="bool", default=False),
+                copy_tags_to_snapshot=dict(type="bool", default=False),
+                tags=tags,
+                instances=dict(
+                    **listed,
+                    options=dict(
+                        identifier=dict(type="str", required=True),
+                        instance_class=dict(type="str", required=True),
+                        promotion_tier=dict(type="int", required=True),
+                        monitoring_interval=dict(type="int", default=0),
+                        monitoring_role_name=dict(type="str"),
+                        publicly_accessible=dict(type="bool", default=False),
+                        tags=tags,
+                    ),
+                ),
+            ),
         ),
     )
     module = AnsibleAWSModule(

@@ -8,6 +8,7 @@ Modules:
 - ``rds_proxy_endpoints``: Create/Describe/Modify/DeleteDBProxyEndpoint.
 - ``rds_lifecycle``: creating/deleting statuses of clusters and instances.
 - ``rds_engine_versions``: DescribeDBEngineVersions.
+- ``rds_modify``: ModifyDBSubnetGroup and ModifyDBCluster's IAM authentication, which moto gets wrong.
 - ``rds_common``: error codes, statuses, identifiers, network checks.
 
 Formats, as AWS documents them (AWS CLI examples for create-db-proxy and
@@ -40,7 +41,7 @@ from typing import Any
 from moto.rds.models import RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
-from . import rds_engine_versions, rds_lifecycle, rds_proxy, rds_proxy_endpoints
+from . import rds_engine_versions, rds_lifecycle, rds_modify, rds_proxy, rds_proxy_endpoints
 
 
 def settle(backend: RDSBackend) -> None:
@@ -72,6 +73,7 @@ def install() -> None:
     rds_proxy_endpoints.install()
     rds_lifecycle.install()
     rds_engine_versions.install()
+    rds_modify.install()
     RDSResponse.backend = property(_settled_backend)
     RDSBackend._get_resource_for_tagging = _tagging_with_endpoints(RDSBackend._get_resource_for_tagging)
     RDSResponse._emulator_rds_installed = True

@@ -149,3 +149,30 @@ def test_an_instance_is_not_available_before_its_cluster(aws):
     time.sleep(0.3)  # well past the instance's own time
     assert instance_status(rds, "aurora-1") == "creating"
     assert cluster_status(rds) == "creating"
+
+
+def test_modify_db_subnet_group_changes_the_group_in_place(aws):
+    ec2, rds = aws.client("ec2"), aws.client("rds")
+    vpc = ec2.create_vpc(CidrBlock="10.6.0.0/24")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=f"{aws.region}{zone}")["Subnet"]["SubnetId"]
+        for cidr, zone in (("10.6.0.0/26", "a"), ("10.6.0.64/26", "b"))
+    ]
+    rds.create_db_subnet_group(DBSubnetGroupName="grp", DBSubnetGroupDescription="before", SubnetIds=subnets)
+    rds.modify_db_subnet_group(DBSubnetGroupName="grp", DBSubnetGroupDescription="after", SubnetIds=subnets[:1])
+    group = rds.describe_db_subnet_groups(DBSubnetGroupName="grp")["DBSubnetGroups"][0]
+    assert group["DBSubnetGroupDescription"] == "after"
+    assert [s["SubnetIdentifier"] for s in group["Subnets"]] == subnets[:1]
+    with pytest.raises(ClientError) as missing:
+        rds.modify_db_subnet_group(DBSubnetGroupName="none", SubnetIds=subnets)
+    assert error_code(missing) == "DBSubnetGroupNotFoundFault"
+
+
+def test_modify_db_cluster_turns_iam_authentication_off_and_on(aws):
+    rds = aws.client("rds")
+    create_cluster(rds, "iam")
+    for enabled in (True, False, True):
+        returned = rds.modify_db_cluster(DBClusterIdentifier="iam", EnableIAMDatabaseAuthentication=enabled)
+        assert returned["DBCluster"]["IAMDatabaseAuthenticationEnabled"] is enabled
+        described = rds.describe_db_clusters(DBClusterIdentifier="iam")["DBClusters"][0]
+        assert described["IAMDatabaseAuthenticationEnabled"] is enabled

@@ -410,3 +410,264 @@ def test_new_code_a_new_layer_zip_and_a_missing_function_are_found(aws, function
     missing = run(aws, {"functions": [{**args["functions"][0], "name": "gone"}]})
     assert missing["differences"] == ["function gone: missing"]
     assert missing["functions"] == {"gone": {}}
+
+
+# -- the database account: secret, subnet group, Aurora cluster and instances ------------------------------
+
+MONITORING = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+MONITORING_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+
+
+@pytest.fixture
+def database(aws):
+    """An Aurora cluster as the db_cluster role makes it, and the arguments that describe it."""
+    ec2, rds, iam, secrets = aws.client("ec2"), aws.client("rds"), aws.client("iam"), aws.client("secretsmanager")
+    vpc = ec2.create_vpc(CidrBlock="10.7.0.0/24")["Vpc"]["VpcId"]
+    subnets = [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=cidr, AvailabilityZone=f"{aws.region}{zone}")["Subnet"]["SubnetId"]
+        for cidr, zone in (("10.7.0.0/26", "a"), ("10.7.0.64/26", "b"))
+    ]
+    group = ec2.create_security_group(GroupName="db-cluster", Description="cluster", VpcId=vpc)["GroupId"]
+    ec2.create_tags(Resources=[group], Tags=tag_list({**TAGS, "Name": "db-cluster"}))
+    ec2.revoke_security_group_egress(
+        GroupId=group, IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+    )
+    role = iam.create_role(
+        RoleName="db-monitoring", AssumeRolePolicyDocument=json.dumps(MONITORING_TRUST), Tags=tag_list(TAGS)
+    )["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="db-monitoring", PolicyArn=MONITORING)
+    secret = secrets.create_secret(
+        Name="db/master-credentials", Description="master", SecretString="{}", Tags=tag_list(TAGS)
+    )["ARN"]
+    rds.create_db_subnet_group(
+        DBSubnetGroupName="db", DBSubnetGroupDescription="isolated", SubnetIds=subnets, Tags=tag_list(TAGS)
+    )
+    cluster = rds.create_db_cluster(
+        DBClusterIdentifier="db",
+        Engine="aurora-postgresql",
+        EngineVersion="16.6",
+        MasterUsername="postgres",
+        MasterUserPassword="p" * 20,
+        Port=5432,
+        DBSubnetGroupName="db",
+        VpcSecurityGroupIds=[group],
+        StorageEncrypted=True,
+        EnableIAMDatabaseAuthentication=True,
+        EnableCloudwatchLogsExports=["postgresql"],
+        ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 4},
+        BackupRetentionPeriod=7,
+        CopyTagsToSnapshot=True,
+        Tags=tag_list(TAGS),
+    )["DBCluster"]
+    for name, tier in (("db-writer", 0), ("db-reader-1", 1)):
+        rds.create_db_instance(
+            DBInstanceIdentifier=name,
+            DBClusterIdentifier="db",
+            Engine="aurora-postgresql",
+            DBInstanceClass="db.serverless",
+            PromotionTier=tier,
+            MonitoringInterval=60,
+            MonitoringRoleArn=role,
+            PubliclyAccessible=False,
+            Tags=tag_list(TAGS),
+        )
+    instance = {
+        "instance_class": "db.serverless",
+        "monitoring_interval": 60,
+        "monitoring_role_name": "db-monitoring",
+        "tags": TAGS,
+    }
+    args = {
+        "vpc_id": vpc,
+        "security_groups": [{"name": "db-cluster", "description": "cluster", "tags": {**TAGS, "Name": "db-cluster"}}],
+        "iam_roles": [
+            {"name": "db-monitoring", "trust_policy": MONITORING_TRUST, "managed_policies": [MONITORING], "tags": TAGS}
+        ],
+        "secrets": [{"name": "db/master-credentials", "description": "master", "tags": TAGS}],
+        "db_subnet_groups": [{"name": "db", "description": "isolated", "subnet_ids": subnets, "tags": TAGS}],
+        "db_clusters": [
+            {
+                "identifier": "db",
+                "engine": "aurora-postgresql",
+                "engine_version": "16.6",
+                "port": 5432,
+                "db_subnet_group_name": "db",
+                "security_group_names": ["db-cluster"],
+                "log_exports": ["postgresql"],
+                "serverless_min_capacity": 0.5,
+                "serverless_max_capacity": 4.0,
+                "backup_retention_period": 7,
+                "copy_tags_to_snapshot": True,
+                "tags": TAGS,
+                "instances": [
+                    {**instance, "identifier": "db-writer", "promotion_tier": 0},
+                    {**instance, "identifier": "db-reader-1", "promotion_tier": 1},
+                ],
+            }
+        ],
+    }
+    return args, {"vpc": vpc, "group": group, "role": role, "secret": secret, "cluster": cluster, "subnets": subnets}
+
+
+def test_a_cluster_as_made_is_in_sync_in_a_fixed_number_of_reads(aws, database):
+    args, ids = database
+    aws.control.reset_requests()
+    result = run(aws, args)
+    assert result["differences"] == []
+    assert result["in_sync"] is True
+    assert result["secrets"] == {"db/master-credentials": ids["secret"]}
+    cluster = result["db_clusters"]["db"]
+    assert cluster["arn"] == ids["cluster"]["DBClusterArn"]
+    assert cluster["status"] == "available"
+    assert cluster["endpoint"] == ids["cluster"]["Endpoint"]
+    assert cluster["reader_endpoint"] == ids["cluster"]["ReaderEndpoint"]
+    assert cluster["instances"] == {"db-writer": "available", "db-reader-1": "available"}
+    calls = [f"{r['service']}:{r['action']}" for r in aws.control.requests()]
+    assert not [c for c in calls if is_mutating(c.split(":")[1])]
+    # Groups + 2 IAM + secret + subnet group and its tags + cluster + its instances.
+    assert sorted(calls) == sorted(
+        [
+            "ec2:DescribeSecurityGroups",
+            "iam:GetAccountAuthorizationDetails",
+            "iam:ListRoles",
+            "secretsmanager:DescribeSecret",
+            "rds:DescribeDBSubnetGroups",
+            "rds:ListTagsForResource",
+            "rds:DescribeDBClusters",
+            "rds:DescribeDBInstances",
+        ]
+    ), calls
+
+
+def _database_drift(aws, ids, change):
+    rds, secrets, ec2 = aws.client("rds"), aws.client("secretsmanager"), aws.client("ec2")
+    changes = {
+        "cluster tags": lambda: rds.add_tags_to_resource(
+            ResourceName=ids["cluster"]["DBClusterArn"], Tags=tag_list({"Extra": "1"})
+        ),
+        "backup": lambda: rds.modify_db_cluster(DBClusterIdentifier="db", BackupRetentionPeriod=1),
+        "deletion protection": lambda: rds.modify_db_cluster(DBClusterIdentifier="db", DeletionProtection=True),
+        "iam auth": lambda: rds.modify_db_cluster(DBClusterIdentifier="db", EnableIAMDatabaseAuthentication=False),
+        "capacity": lambda: rds.modify_db_cluster(
+            DBClusterIdentifier="db", ServerlessV2ScalingConfiguration={"MinCapacity": 0.5, "MaxCapacity": 16}
+        ),
+        "group": lambda: rds.modify_db_cluster(
+            DBClusterIdentifier="db",
+            VpcSecurityGroupIds=[
+                ec2.create_security_group(GroupName="other", Description="other", VpcId=ids["vpc"])["GroupId"]
+            ],
+        ),
+        "stopped": lambda: rds.stop_db_cluster(DBClusterIdentifier="db"),
+        "class": lambda: rds.modify_db_instance(DBInstanceIdentifier="db-reader-1", DBInstanceClass="db.r6g.large"),
+        "tier": lambda: rds.modify_db_instance(DBInstanceIdentifier="db-reader-1", PromotionTier=5),
+        "monitoring": lambda: rds.modify_db_instance(DBInstanceIdentifier="db-writer", MonitoringInterval=0),
+        "public": lambda: rds.modify_db_instance(DBInstanceIdentifier="db-writer", PubliclyAccessible=True),
+        "reader gone": lambda: rds.delete_db_instance(DBInstanceIdentifier="db-reader-1", SkipFinalSnapshot=True),
+        "subnet group": lambda: rds.modify_db_subnet_group(
+            DBSubnetGroupName="db", DBSubnetGroupDescription="isolated", SubnetIds=ids["subnets"][:1]
+        ),
+        "subnet group tags": lambda: rds.remove_tags_from_resource(
+            ResourceName=rds.describe_db_subnet_groups(DBSubnetGroupName="db")["DBSubnetGroups"][0]["DBSubnetGroupArn"],
+            TagKeys=["Deployment"],
+        ),
+        "secret description": lambda: secrets.update_secret(SecretId=ids["secret"], Description="other"),
+        "secret deleted": lambda: secrets.delete_secret(SecretId=ids["secret"], RecoveryWindowInDays=7),
+    }
+    changes[change]()
+
+
+DATABASE_DRIFT = {
+    "cluster tags": "db cluster db: tags differs",
+    "backup": "db cluster db: backup_retention_period differs",
+    "deletion protection": "db cluster db: deletion_protection differs",
+    "iam auth": "db cluster db: iam_database_authentication differs",
+    "capacity": "db cluster db: serverless_max_capacity differs",
+    "group": "db cluster db: security group db-cluster is not attached",
+    "stopped": "db cluster db: is stopped, not available",
+    "class": "db instance db-reader-1: instance_class differs",
+    "tier": "db instance db-reader-1: promotion_tier differs",
+    "monitoring": "db instance db-writer: monitoring_interval differs",
+    "public": "db instance db-writer: publicly_accessible differs",
+    "reader gone": "db instance db-reader-1: missing",
+    "subnet group": "db subnet group db: subnets differ",
+    "subnet group tags": "db subnet group db: tags differ",
+    "secret description": "secret db/master-credentials: description differs",
+    "secret deleted": "secret db/master-credentials: scheduled for deletion",
+}
+
+
+@pytest.mark.parametrize("change", sorted(DATABASE_DRIFT))
+def test_database_drift_is_found_and_named(aws, database, change):
+    args, ids = database
+    _database_drift(aws, ids, change)
+    result = run(aws, args)
+    assert result["in_sync"] is False
+    assert DATABASE_DRIFT[change] in result["differences"], result["differences"]
+
+
+def test_settings_fixed_at_creation_are_compared_too(aws, database):
+    # Neither rds_cluster nor a re-run changes these on an existing cluster; the role's own checks must run.
+    args, _ = database
+    args["db_clusters"][0].update(iam_database_authentication=False, storage_encrypted=False, engine="aurora-mysql")
+    result = run(aws, args)
+    assert result["in_sync"] is False
+    assert result["differences"] == [
+        "db cluster db: engine differs",
+        "db cluster db: storage_encrypted differs",
+        "db cluster db: iam_database_authentication differs",
+    ]
+
+
+def test_a_missing_cluster_secret_and_subnet_group_are_reported(aws):
+    result = run(
+        aws,
+        {
+            "secrets": [{"name": "none/master-credentials"}],
+            "db_subnet_groups": [{"name": "none", "description": "none", "subnet_ids": []}],
+            "db_clusters": [
+                {
+                    "identifier": "none",
+                    "engine": "aurora-postgresql",
+                    "engine_version": "16.6",
+                    "port": 5432,
+                    "db_subnet_group_name": "none",
+                    "backup_retention_period": 7,
+                    "instances": [
+                        {"identifier": "none-writer", "instance_class": "db.serverless", "promotion_tier": 0}
+                    ],
+                }
+            ],
+        },
+    )
+    assert result["in_sync"] is False
+    assert result["differences"] == [
+        "secret none/master-credentials: missing",
+        "db subnet group none: missing",
+        "db cluster none: missing",
+    ]
+    assert result["secrets"] == {"none/master-credentials": ""}
+    assert result["db_clusters"] == {"none": {}}
+
+
+def test_read_iam_roles_returns_documents_in_one_read(aws, database):
+    iam = aws.client("iam")
+    iam.put_role_policy(RoleName="db-monitoring", PolicyName="extra", PolicyDocument=json.dumps(POLICY))
+    aws.control.reset_requests()
+    result = run(aws, {"read_iam_roles": ["db-monitoring", "no-such-role"]})
+    assert result["in_sync"] is True
+    assert result["differences"] == []
+    assert result["iam_role_documents"] == {
+        "db-monitoring": {
+            "arn": database[1]["role"],
+            "trust_policy": MONITORING_TRUST,
+            "managed_policies": [MONITORING],
+            "inline_policies": {"extra": POLICY},
+        },
+        "no-such-role": {},
+    }
+    assert [r["action"] for r in aws.control.requests()] == ["GetAccountAuthorizationDetails"]

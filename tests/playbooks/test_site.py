@@ -283,10 +283,13 @@ def test_changes_made_outside_the_deployment_are_found_and_undone(emulator, stor
 
     ec2_a = emulator.client("ec2", "application-a")
     vpc_tags = sorted(ec2_a.describe_vpcs(VpcIds=[group["VpcId"]])["Vpcs"][0]["Tags"], key=str)
+    rds, cluster = emulator.client("rds", "database"), f"{DEPLOYMENT}-db"
+    retention = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]["BackupRetentionPeriod"]
 
     ec2_a.create_tags(Resources=[group["VpcId"]], Tags=[{"Key": "Owner", "Value": "someone"}])
     lambda_b.update_function_configuration(FunctionName=function, MemorySize=memory * 2)
     iam.tag_role(RoleName=role, Tags=[{"Key": "Owner", "Value": "someone"}])
+    rds.modify_db_cluster(DBClusterIdentifier=cluster, BackupRetentionPeriod=retention + 1, ApplyImmediately=True)
     emulator.control.reset_requests()
     counts = _ok(run_playbook("site.yml", emulator, story["inventory"], ["--check"]))
     assert all(c["changed"] > 0 for c in counts.values()), counts
@@ -306,6 +309,8 @@ def test_changes_made_outside_the_deployment_are_found_and_undone(emulator, stor
     assert lambda_b.get_function_configuration(FunctionName=function)["MemorySize"] == memory
     assert iam.get_role_policy(RoleName=role, PolicyName=policy)["PolicyDocument"] == document
     assert iam.list_role_tags(RoleName=role)["Tags"] == tags
+    (restored,) = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"]
+    assert (restored["BackupRetentionPeriod"], restored["Status"]) == (retention, "available")
 
 
 # Where a deploy is killed: after the subnet shares (the cluster and the proxy

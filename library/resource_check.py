@@ -765,7 +765,8 @@ class Check:
     def _compare(self, what, pairs):
         for option, current, expected in pairs:
             if current != expected:
-                self.differ(what, f"{option} differs")
+                # Worded like the other checks: "tags differ", "port differs".
+                self.differ(what, f"{option} {'differ' if option in ('tags', 'log_exports') else 'differs'}")
 
     def check_db_clusters(self, wanted):
         for cluster in wanted:

@@ -582,7 +582,7 @@ def _database_drift(aws, ids, change):
 
 
 DATABASE_DRIFT = {
-    "cluster tags": "db cluster db: tags differs",
+    "cluster tags": "db cluster db: tags differ",
     "backup": "db cluster db: backup_retention_period differs",
     "deletion protection": "db cluster db: deletion_protection differs",
     "iam auth": "db cluster db: iam_database_authentication differs",

@@ -1,7 +1,9 @@
 """Connection test: reach the database through RDS Proxy with IAM database authentication.
 
 The handler assumes the database account's connect role, signs an IAM token for the proxy endpoint with those
-credentials, connects over TLS (``sslmode=verify-full``) and runs one query that tells which node answered.
+credentials, connects over TLS and runs one query that tells which node answered. TLS checks the certificate against
+the CA bundle always, and the host name too where RDS Proxy's certificate allows it: ``sslmode=verify-full`` for a
+proxy's default endpoint (and any other name), ``verify-ca`` for a proxy endpoint you create (see ``sslmode_for``).
 The event may name the endpoint to test: ``{"target": "read_only"}`` (``RDS_PROXY_READ_ONLY_ENDPOINT``, expected to
 reach a reader), ``{"target": "read_write"}`` (``RDS_PROXY_READ_WRITE_ENDPOINT``, expected to reach the writer) or
 ``{"target": "default"}`` (``RDS_PROXY_ENDPOINT``, no expectation; also when the event names no target).
@@ -48,8 +50,45 @@ _HOSTNAME = re.compile(rf"(?=.{{1,253}}$){_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?")
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_$]{0,62}")
 _REGION = re.compile(r"[a-z]{2}(?:-[a-z]+)+-\d{1,2}")
 
+VERIFY_FULL = "verify-full"  # libpq: the certificate chains to a trusted CA and names the host
+VERIFY_CA = "verify-ca"  # libpq: the certificate chains to a trusted CA (the host name is not checked)
+# The DNS suffixes of the AWS partitions (botocore/data/partitions.json, "dnsSuffix"): aws and aws-us-gov, aws-cn,
+# aws-eusc, aws-iso, aws-iso-b, aws-iso-e, aws-iso-f.
+_AWS_DNS_SUFFIXES = (
+    "amazonaws.com",
+    "amazonaws.com.cn",
+    "amazonaws.eu",
+    "c2s.ic.gov",
+    "sc2s.sgov.gov",
+    "cloud.adc-e.uk",
+    "csp.hci.ic.gov",
+)
+# A proxy endpoint you create: <endpoint-name>.endpoint.proxy-<12 lowercase alphanumerics>.<region>.rds.<suffix>
+# (matched lowercased). A proxy's default endpoint is <proxy-name>.proxy-<the same 12>.<region>.rds.<suffix>.
+_AWS_DNS_SUFFIX = "(?:" + "|".join(map(re.escape, _AWS_DNS_SUFFIXES)) + ")"
+_CREATED_PROXY_ENDPOINT = re.compile(
+    rf"{_HOST_LABEL}\.endpoint\.proxy-[a-z0-9]{{12}}\.[a-z0-9-]+\.rds\.{_AWS_DNS_SUFFIX}"
+)
+
 DEFAULT_TARGET = "default"
 ENDPOINT_VARIABLE = "RDS_PROXY_ENDPOINT"
+
+
+def sslmode_for(endpoint: str) -> str:
+    """The strongest libpq ``sslmode`` RDS Proxy supports for this endpoint name.
+
+    RDS Proxy presents an ACM certificate for its *default* endpoint's names, a wildcard of one DNS label
+    (``*.proxy-<id>.<region>.rds.amazonaws.com``). A proxy endpoint you create is one label deeper
+    (``<name>.endpoint.proxy-<id>...``): the wildcard does not cover it, and AWS documents that clients of such an
+    endpoint can use the SSL modes REQUIRED and VERIFY_CA, not VERIFY_IDENTITY (Amazon Aurora User Guide,
+    "Limitations for proxy endpoints",
+    https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy-endpoints.html, and "Using TLS/SSL with
+    RDS Proxy", https://docs.aws.amazon.com/AmazonRDS/latest/AuroraUserGuide/rds-proxy.howitworks.html). So:
+    ``verify-ca`` (the certificate must still chain to a CA of the bundle) for a name of that shape, and
+    ``verify-full`` (CA and host name) for a proxy's default endpoint and for every other name.
+    """
+    name = endpoint.rstrip(".").lower()
+    return VERIFY_CA if _CREATED_PROXY_ENDPOINT.fullmatch(name) else VERIFY_FULL
 
 
 @dataclass(frozen=True)
@@ -88,6 +127,10 @@ class Config:
     @property
     def endpoint_variable(self) -> str:
         return TARGETS[self.target].variable
+
+    @property
+    def sslmode(self) -> str:
+        return sslmode_for(self.endpoint)
 
     @property
     def expected_role(self) -> str | None:
@@ -198,19 +241,51 @@ class Credentials:
 
 
 _clients: dict[tuple[str, str], tuple[str | None, object]] = {}
+_SESSION = None  # the boto3 session the clients come from, made on first use
+
+
+def _boto3_session():
+    """The boto3 session the clients come from: the runtime's settings, except that STS is always regional.
+
+    botocore made the regional STS endpoint its default only in 1.40.0 (2025-07-31: boto/botocore#3517, "Change
+    default sts endpoint to regional"; botocore/configprovider.py, ``sts_regional_endpoints`` defaults to
+    ``regional`` since). An older SDK in a Lambda runtime, or ``legacy`` set by ``AWS_STS_REGIONAL_ENDPOINTS`` or a
+    config file, sends STS calls from the legacy-global regions (eu-west-1 among them) to https://sts.amazonaws.com,
+    which a VPC function without a route out cannot reach: it reaches STS only through the VPC's interface endpoint,
+    whose private DNS name is sts.<region>.amazonaws.com.
+
+    So the session sets the config variable ``sts_regional_endpoints`` to ``regional`` itself: a session's own value
+    wins over the environment and config files. In botocore/args.py, ``_should_set_global_sts_endpoint`` is true only
+    for ``legacy`` in a legacy-global region with no endpoint URL; it decides both the client's endpoint and the
+    endpoint ruleset's ``AWS::STS::UseGlobalEndpoint``. An endpoint URL that is configured (``AWS_ENDPOINT_URL_STS``,
+    ``AWS_ENDPOINT_URL``, ``endpoint_url`` in a config file) still wins: it is passed as the ruleset's ``Endpoint``,
+    which botocore/data/sts/2011-06-15/endpoint-rule-set-1.json uses before anything else (its global rule requires
+    ``Endpoint`` unset). botocore before 1.40.0 reads the same variable: its ``legacy`` default was this variable's.
+    """
+    global _SESSION
+    if _SESSION is None:
+        import boto3
+        import botocore.session
+
+        core = botocore.session.get_session()
+        core.set_config_variable("sts_regional_endpoints", "regional")
+        _SESSION = boto3.Session(botocore_session=core)
+    return _SESSION
 
 
 def _client(service: str, region: str, credentials: Credentials | None = None):
     """A boto3 client, kept while its credentials are the same.
 
-    Endpoints come from the standard settings (``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL``). boto3 is
-    imported on first use (the Lambda runtime provides it), so the module imports with only the layer present.
+    Endpoints come from the standard settings (``AWS_ENDPOINT_URL_STS``, ``AWS_ENDPOINT_URL``); without them STS is
+    the regional endpoint, whatever the SDK's default or ``AWS_STS_REGIONAL_ENDPOINTS`` says (``_boto3_session``).
+    boto3 is imported on first use (the Lambda runtime provides it), so the module imports with only the layer
+    present.
     """
     access_key_id = credentials.access_key_id if credentials else None
     cached = _clients.get((service, region))
     if cached and cached[0] == access_key_id:
         return cached[1]
-    import boto3
+    session = _boto3_session()  # imports boto3 first: without an SDK, the error names boto3
     from botocore.config import Config as BotoConfig
 
     keys = {}
@@ -221,7 +296,7 @@ def _client(service: str, region: str, credentials: Credentials | None = None):
             "aws_session_token": credentials.session_token,
         }
     config = BotoConfig(connect_timeout=3, read_timeout=5, retries={"max_attempts": 3, "mode": "standard"})
-    client = boto3.client(service, region_name=region, config=config, **keys)
+    client = session.client(service, region_name=region, config=config, **keys)
     _clients[(service, region)] = (access_key_id, client)
     return client
 
@@ -306,12 +381,15 @@ def _connect_failure(error: psycopg2.Error, config: Config, secrets: tuple[str, 
                 "the token expired (valid 15 minutes) or the function's clock is off",
             ],
         )
-    if "does not match host name" in text:
-        cause = (
+    if "does not match host name" in text:  # only with verify-full: verify-ca does not check the name
+        causes = [
             f"{config.endpoint_variable} {endpoint!r} is not a name in the server's certificate: use the proxy "
-            "endpoint's DNS name, not an IP address or a CNAME of your own"
-        )
-        return Failure("tls", message, [cause])
+            "endpoint's DNS name, not an IP address or a CNAME of your own",
+            "only a proxy's default endpoint (<proxy>.proxy-<id>.<region>.rds.amazonaws.com) can be verified by "
+            "name (verify-full); a proxy endpoint you create (<name>.endpoint.proxy-<id>...) is not in the "
+            "certificate and is checked with verify-ca",
+        ]
+        return Failure("tls", message, causes)
     if "does not support ssl" in text:
         return Failure("tls", message, ["the server refused TLS: the endpoint is not an RDS Proxy requiring TLS"])
     if "ssl" in text or "certificate" in text or "tls" in text:
@@ -319,7 +397,8 @@ def _connect_failure(error: psycopg2.Error, config: Config, secrets: tuple[str, 
             "tls",
             message,
             [
-                f"the server's certificate does not chain to a CA in {config.ssl_root_cert}",
+                f"the server's certificate does not chain to a CA in {config.ssl_root_cert} "
+                f"(sslmode {config.sslmode} checks the CA)",
                 f"{config.endpoint_variable} is not a proxy endpoint (a cluster endpoint presents an RDS CA "
                 "certificate, not an ACM one)",
             ],
@@ -378,6 +457,7 @@ class ConnectionTester:
             "port": config.port,
             "user": config.user,
             "database": config.dbname,
+            "sslmode": config.sslmode,
         }
         expected = {"expected_role": config.expected_role} if config.expected_role else {}
         try:
@@ -505,7 +585,7 @@ class ConnectionTester:
                     user=config.user,
                     password=token,
                     dbname=config.dbname,
-                    sslmode="verify-full",
+                    sslmode=config.sslmode,  # verify-full, or verify-ca for a proxy endpoint you create
                     sslrootcert=str(config.ssl_root_cert),
                     connect_timeout=CONNECT_TIMEOUT,
                     application_name=APPLICATION_NAME,

@@ -1,11 +1,11 @@
 """Local stand-ins for the connection test: a PostgreSQL writer and streaming reader with TLS, and a token signer.
 
-``PostgresServer`` creates a test CA and a server certificate (SAN ``localhost``, ``127.0.0.1`` and ``127.0.0.3``),
-initialises a cluster in a temporary directory, starts it with ``ssl=on`` on 127.0.0.1 (``hostssl`` with
-scram-sha-256 only; plain TCP is rejected) and, optionally, a hot standby made with ``pg_basebackup -R`` so that
-``pg_is_in_recovery()`` is really true there. The standby listens on 127.0.0.3 at the primary's port, so that, as
-with a proxy's read-write and read-only endpoints, the two differ by host name only and one ``DB_PORT`` serves both.
-The superuser is reached over private Unix sockets.
+``PostgresServer`` creates a test CA and a server certificate (SAN ``localhost``, ``127.0.0.1`` and ``127.0.0.3``, or
+the names given as ``certificate_names``), initialises a cluster in a temporary directory, starts it with ``ssl=on``
+on 127.0.0.1 (``hostssl`` with scram-sha-256 only; plain TCP is rejected) and, optionally, a hot standby made with
+``pg_basebackup -R`` so that ``pg_is_in_recovery()`` is really true there. The standby listens on 127.0.0.3 at the
+primary's port, so that, as with a proxy's read-write and read-only endpoints, the two differ by host name only and
+one ``DB_PORT`` serves both. The superuser is reached over private Unix sockets.
 
 PostgreSQL refuses to run as root: as root the servers run as the ``postgres`` system user (created with
 ``useradd`` if it does not exist).
@@ -44,6 +44,7 @@ SERVER_USER = "postgres"
 CONNECT_ROLE_ARN = "arn:aws:iam::111111111111:role/proxy-connect-role"
 WRITER_HOST = "localhost"  # the primary (it also listens on 127.0.0.2, a name its certificate does not hold)
 READER_HOST = "127.0.0.3"  # the standby
+LOCAL_CERTIFICATE_NAMES = (WRITER_HOST, "127.0.0.1", READER_HOST)
 
 
 def free_port() -> int:
@@ -75,8 +76,16 @@ _CA_KEY_USAGE = dict.fromkeys(
 ) | {"key_cert_sign": True, "crl_sign": True}  # fmt: skip
 
 
-def _write_certificates(directory: Path) -> tuple[Path, Path, Path]:
-    """A test CA and a server certificate for localhost / 127.0.0.1 signed by it (EC P-256, valid 30 days)."""
+def _subject_alternative_name(name: str) -> x509.GeneralName:
+    try:
+        return x509.IPAddress(ipaddress.ip_address(name))
+    except ValueError:
+        return x509.DNSName(name)
+
+
+def _write_certificates(directory: Path, names: tuple[str, ...]) -> tuple[Path, Path, Path]:
+    """A test CA and a server certificate signed by it (EC P-256, valid 30 days): common name the first of
+    ``names``, a subject alternative name for each (an IP address or a DNS name, wildcards included)."""
     now = datetime.datetime.now(datetime.UTC)
 
     def name(common_name: str) -> x509.Name:
@@ -99,22 +108,13 @@ def _write_certificates(directory: Path) -> tuple[Path, Path, Path]:
     server_key = ec.generate_private_key(ec.SECP256R1())
     server_cert = (
         x509.CertificateBuilder()
-        .subject_name(name("localhost"))
+        .subject_name(name(names[0]))
         .issuer_name(ca_cert.subject)
         .public_key(server_key.public_key())
         .serial_number(x509.random_serial_number())
         .not_valid_before(now - datetime.timedelta(days=1))
         .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(
-            x509.SubjectAlternativeName(
-                [
-                    x509.DNSName(WRITER_HOST),
-                    x509.IPAddress(ipaddress.ip_address("127.0.0.1")),
-                    x509.IPAddress(ipaddress.ip_address(READER_HOST)),
-                ]
-            ),
-            critical=False,
-        )
+        .add_extension(x509.SubjectAlternativeName([_subject_alternative_name(n) for n in names]), critical=False)
         .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
         .add_extension(
             x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
@@ -137,9 +137,10 @@ def _write_certificates(directory: Path) -> tuple[Path, Path, Path]:
 @dataclass
 class PostgresServer:
     """A primary (the writer, ``WRITER_HOST``) and optionally a streaming standby (the reader, ``READER_HOST``),
-    both at ``primary_port``, TLS required."""
+    both at ``primary_port``, TLS required, both presenting one certificate for ``certificate_names``."""
 
     with_standby: bool = True
+    certificate_names: tuple[str, ...] = LOCAL_CERTIFICATE_NAMES
     root: Path = field(init=False)
     ca_file: Path = field(init=False)
     primary_port: int = field(init=False, default=0)
@@ -162,7 +163,7 @@ class PostgresServer:
         certs, socket_dir = self.root / "certs", self.root / "sock"
         certs.mkdir()
         socket_dir.mkdir(mode=0o700)
-        self.ca_file, cert, key = _write_certificates(certs)
+        self.ca_file, cert, key = _write_certificates(certs, self.certificate_names)
         self._chown(self.root)
 
         primary = self.root / "primary"

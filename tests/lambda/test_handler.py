@@ -46,6 +46,7 @@ def test_writer(function_env, tester, pg):
         TEST_USER,
         TEST_DATABASE,
     )
+    assert body["sslmode"] == "verify-full"  # not a proxy endpoint you create: CA and host name are checked
     assert body["connection_reused"] is False
     assert set(body["timings_ms"]) == STAGE_TIMINGS
     assert all(value >= 0 for value in body["timings_ms"].values())

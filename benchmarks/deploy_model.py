@@ -8,11 +8,15 @@ orchestration overlaps the waits, it cannot finish before that path does.
 
 Edges follow what AWS requires (Part 2 of the architecture):
 
-- a DB instance can be created as soon as its cluster has been requested,
-  but it is not available before the cluster is;
+- a DB instance can be created as soon as its cluster has been requested and
+  its Enhanced Monitoring role has propagated through IAM, but it is not
+  available before the cluster is; a function likewise needs its execution
+  role propagated;
 - a proxy needs the database network, the secret and its role, not the
-  cluster; registering the cluster as its target needs an available proxy,
-  and a target is AVAILABLE once registered and its instance is available;
+  cluster; registering the cluster as its target needs an available proxy
+  and every instance of the cluster available (AWS refuses instances that
+  are still creating or configuring Enhanced Monitoring), and a target is
+  AVAILABLE once registered;
 - a proxy endpoint needs an available proxy and the shared subnets (RAM
   share); its DNS name is known as soon as it is requested;
 - a connect role needs the proxy's resource ID, known once it is requested;
@@ -45,16 +49,19 @@ def deployment_steps(app_accounts: list[str], readers: int = 1) -> list[Step]:
         Step("database network, security groups, secret, roles", None),
         Step("cluster requested", None, ("database network, security groups, secret, roles",)),
         Step("cluster", "db_cluster", ("cluster requested",)),
+        Step(
+            "monitoring role propagated", "iam_role_propagation", ("database network, security groups, secret, roles",)
+        ),
     ]
     for instance in instances:
         steps += [
-            Step(f"{instance} instance", "db_instance", ("cluster requested",)),
+            Step(f"{instance} instance", "db_instance", ("cluster requested", "monitoring role propagated")),
             Step(f"{instance} available", None, (f"{instance} instance", "cluster")),
         ]
     steps += [
         Step("proxy", "db_proxy", ("database network, security groups, secret, roles",)),
-        Step("proxy target registration", "db_proxy_target", ("proxy", "cluster requested")),
-        Step("proxy targets AVAILABLE", None, ("proxy target registration", *(f"{i} available" for i in instances))),
+        Step("proxy target registration", "db_proxy_target", ("proxy", *(f"{i} available" for i in instances))),
+        Step("proxy targets AVAILABLE", None, ("proxy target registration",)),
     ]
     done = ["proxy targets AVAILABLE"]
     for app in app_accounts:
@@ -66,10 +73,16 @@ def deployment_steps(app_accounts: list[str], readers: int = 1) -> list[Step]:
             Step(f"{app}: read-only endpoint", "db_proxy_endpoint", (f"{app}: endpoints requested",)),
             Step(f"{app}: read-write endpoint", "db_proxy_endpoint", (f"{app}: endpoints requested",)),
             Step(f"{app}: connect role", None, ("proxy",)),
+            Step(f"{app}: function role propagated", "iam_role_propagation"),
             Step(
                 f"{app}: function",
                 "lambda_vpc",
-                (f"{app}: network", f"{app}: endpoints requested", f"{app}: connect role"),
+                (
+                    f"{app}: network",
+                    f"{app}: endpoints requested",
+                    f"{app}: connect role",
+                    f"{app}: function role propagated",
+                ),
             ),
         ]
         done += [
@@ -124,8 +137,8 @@ def serial_minutes(app_accounts: list[str], readers: int = 1, minutes: dict[str,
     """Modelled AWS minutes of a serial order like the CDK sample's: stage after
     stage, one account at a time, each stage waiting for what it made."""
     m = AWS_MINUTES if minutes is None else minutes
-    per_account = m["vpc_endpoint"] + 2 * m["db_proxy_endpoint"] + m["lambda_vpc"]
-    database = max(m["db_cluster"], m["db_instance"]) + m["db_proxy"] + m["db_proxy_target"]
+    per_account = m["vpc_endpoint"] + 2 * m["db_proxy_endpoint"] + m["iam_role_propagation"] + m["lambda_vpc"]
+    database = m["iam_role_propagation"] + max(m["db_cluster"], m["db_instance"]) + m["db_proxy"] + m["db_proxy_target"]
     return database + per_account * len(app_accounts)
 
 

@@ -133,7 +133,11 @@ def cmd_config(args) -> int:
         if key.startswith("aws_minutes."):  # aws_minutes.db_cluster=30
             values.setdefault("aws_minutes", {})[key.partition(".")[2]] = value
         else:
-            values[key] = value.split(",") if key == "fault_services" else value
+            values[key] = (
+                [v for v in value.split(",") if v]
+                if key in ("fault_services", "hold", "retired_engine_versions")
+                else value
+            )
     try:
         settings = EmulatorControl(_url(_port(args))).configure(**values)
     except urllib.error.HTTPError as exc:

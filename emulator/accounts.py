@@ -3,7 +3,8 @@
 Each account gets an IAM user ``deployer`` whose access key is fixed (read
 from ``accounts.yml``), so that any client using that key is served by that
 account's backends and ``sts:GetCallerIdentity`` names that account.
-All accounts are members of one organization owned by a management account.
+All accounts are members of one organization owned by a management account,
+with resource sharing (AWS RAM) enabled within it.
 """
 
 from __future__ import annotations
@@ -86,10 +87,15 @@ def seed(config: AccountsConfig) -> None:
             key.secret_access_key = account.secret_access_key
             iam.access_keys[key.physical_resource_id] = key
 
+    from .ext import organizations
+
     mgmt = config.management.account_id
     orgs = organizations_backends[mgmt]["aws"]
     if orgs.org is None:
         orgs.create_organization(region="us-east-1", FeatureSet="ALL")
+        # Resource sharing with the organization is enabled, as the README
+        # requires of a real one (a drill turns it off).
+        organizations.enable_sharing(orgs)
     known = {a.id for a in orgs.accounts}
     for account in config.members:
         if account.account_id in known:

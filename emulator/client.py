@@ -44,6 +44,13 @@ class EmulatorControl:
     def reset(self) -> None:
         self._call("POST", "/reset")
 
+    def upgrade_minor_version(self, account_id: str, region: str, cluster: str, version: str | None = None) -> str:
+        """Upgrade an Aurora cluster's minor version, as AWS's maintenance does; returns the new version."""
+        payload = {"account_id": account_id, "region": region, "cluster": cluster}
+        if version:
+            payload["engine_version"] = version
+        return self._call("POST", "/rds/minor-version-upgrade", payload)["engine_version"]
+
     def mutating_requests(self) -> list[dict]:
         """Calls that may change state and that AWS accepted (a refused call changes nothing)."""
         return [

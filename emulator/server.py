@@ -193,6 +193,16 @@ class Emulator:
         if path == "/reset" and method == "POST":
             self.reset()
             return ok, {"status": "reset"}
+        if path == "/rds/minor-version-upgrade" and method == "POST":
+            from .ext import rds_engine_versions
+
+            version = rds_engine_versions.upgrade_minor_version(
+                str(payload.get("account_id", "")),
+                str(payload.get("region", "")),
+                str(payload.get("cluster", "")),
+                payload.get("engine_version"),
+            )
+            return ok, {"cluster": payload.get("cluster"), "engine_version": version}
         return "404 Not Found", {"error": f"no control endpoint {method} {path}"}
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import re
 import threading
 from dataclasses import dataclass, field
 
@@ -25,6 +26,9 @@ from dataclasses import dataclass, field
 AWS_MINUTES: dict[str, float] = {
     "db_cluster": 6.0,  # CreateDBCluster, Aurora PostgreSQL, to "available"
     "db_instance": 8.0,  # CreateDBInstance in an Aurora cluster
+    # The last part of db_instance, with Enhanced Monitoring on, spent in
+    # "configuring-enhanced-monitoring" (typical).
+    "db_instance_monitoring": 1.0,
     "db_cluster_delete": 2.0,
     "db_instance_delete": 4.0,
     "db_proxy": 4.0,  # CreateDBProxy to "available"
@@ -37,6 +41,18 @@ AWS_MINUTES: dict[str, float] = {
     "vpc_endpoint_delete": 1.0,
     "lambda_vpc": 1.5,  # CreateFunction with VpcConfig: State Pending -> Active
     "lambda_update": 0.5,  # LastUpdateStatus InProgress -> Successful
+    # A new or changed IAM role becomes usable by AWS services (IAM is
+    # eventually consistent; seconds, up to about 30: emulator/ext/iam_roles.py).
+    "iam_role_propagation": 0.25,
+    # Lambda deletes a Hyperplane ENI that no function uses any more (VPC
+    # configuration removed or changed, function deleted): "up to 20 minutes"
+    # (Lambda developer guide, "VPC networking for Lambda"); terraform-provider-aws
+    # waits at least 45 minutes ("P99 deletion time of ~35 minutes").
+    "lambda_eni_release": 20.0,
+    # RDS Proxy's network interfaces outlive a deleted proxy or endpoint by this
+    # much (no AWS figure; managed interfaces take "some minutes", hashicorp/terraform
+    # issue 3758): emulator/ext/network_interfaces.py.
+    "db_proxy_eni_release": 2.0,
 }
 
 ENV_DELAY_SCALE = "EMULATOR_DELAY_SCALE"
@@ -53,6 +69,12 @@ class Settings:
     fault_seed: int = 0
     fault_services: list[str] = field(default_factory=list)  # empty = all
     aws_minutes: dict[str, float] = field(default_factory=lambda: dict(AWS_MINUTES))
+    # Operations held in their transitional status until the hold is lifted
+    # (see emulator/provisioning.py); for tests, never set on a user's run.
+    hold: list[str] = field(default_factory=list)
+    # Aurora PostgreSQL versions that have reached their end (see
+    # emulator/ext/rds_engine_versions.py).
+    retired_engine_versions: list[str] = field(default_factory=list)
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -75,10 +97,13 @@ class Settings:
             "fault_services": list(self.fault_services),
         }
         data["aws_minutes"] = dict(self.aws_minutes)
+        data["hold"] = list(self.hold)
+        data["retired_engine_versions"] = list(self.retired_engine_versions)
         return data
 
     def update(self, **values) -> None:
-        unknown = set(values) - {"delay_scale", "fault_rate", "fault_seed", "fault_services", "aws_minutes"}
+        known = {"delay_scale", "fault_rate", "fault_seed", "fault_services", "aws_minutes", "hold"}
+        unknown = set(values) - known - {"retired_engine_versions"}
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if "aws_minutes" in values:
@@ -92,6 +117,18 @@ class Settings:
                 raise ValueError("aws_minutes must not be negative")
             # Operations not named go back to their typical duration.
             self.aws_minutes = {**AWS_MINUTES, **{k: float(m) for k, m in minutes.items()}}
+        if "hold" in values:
+            held = [str(kind) for kind in values["hold"] or []]
+            unknown_operations = sorted(set(held) - set(AWS_MINUTES))
+            if unknown_operations:
+                raise ValueError(f"hold: unknown operation(s): {', '.join(unknown_operations)}")
+            self.hold = held
+        if "retired_engine_versions" in values:
+            retired = [str(version) for version in values["retired_engine_versions"] or []]
+            malformed = [version for version in retired if not re.fullmatch(r"\d+\.\d+", version)]
+            if malformed:
+                raise ValueError(f"retired_engine_versions: not a major.minor version: {', '.join(malformed)}")
+            self.retired_engine_versions = retired
         if "delay_scale" in values:
             scale = float(values["delay_scale"])
             if scale < 0:

@@ -33,6 +33,36 @@ def cidr_errors(cidrs):
     return errors
 
 
+def subnet_layout_errors(cidr, count, newbits, variables="private_network"):
+    """Messages when ``count`` subnets of ``cidr``, each ``newbits`` bits longer, cannot be made on AWS.
+
+    AWS subnets are /16 to /28 ("The allowed block size is between a /28
+    netmask and /16 netmask", Amazon VPC User Guide, "Subnet CIDR blocks"),
+    and ``newbits`` bits give at most ``2 ** newbits`` subnets. ``variables``
+    is the prefix of the variables the values came from (``app_network``:
+    ``app_network_vpc_cidr``, ``app_network_az_count``,
+    ``app_network_subnet_newbits``), named in the messages.
+    """
+    try:
+        network = ipaddress.ip_network(str(cidr), strict=True)
+        count, newbits = int(count), int(newbits)
+    except (TypeError, ValueError):
+        return []  # cidr_errors reports a malformed CIDR
+    errors = []
+    prefix = network.prefixlen + newbits
+    if newbits < 0 or prefix > 28:
+        errors.append(
+            f"{variables}_vpc_cidr {cidr} split by {variables}_subnet_newbits {newbits} gives /{prefix} subnets, "
+            "but AWS subnets are /16 to /28: use a larger VPC or fewer new bits"
+        )
+    elif count > 2**newbits:
+        errors.append(
+            f"{variables}_subnet_newbits {newbits} gives {2**newbits} subnets of {cidr}, fewer than "
+            f"{variables}_az_count {count}"
+        )
+    return errors
+
+
 def subnet_cidrs(cidr, count, newbits=2):
     """The first ``count`` subnets of ``cidr``, each ``newbits`` bits longer.
 
@@ -62,4 +92,9 @@ def zone_subnets(cidrs, zones, tags, name_prefix):
 
 class FilterModule:
     def filters(self):
-        return {"cidr_errors": cidr_errors, "subnet_cidrs": subnet_cidrs, "zone_subnets": zone_subnets}
+        return {
+            "cidr_errors": cidr_errors,
+            "subnet_layout_errors": subnet_layout_errors,
+            "subnet_cidrs": subnet_cidrs,
+            "zone_subnets": zone_subnets,
+        }

@@ -9,6 +9,10 @@ description:
   - Returns the account and ARN of the credentials the module uses (C(sts:GetCallerIdentity)), and the organization
     of that account (C(organizations:DescribeOrganization)), or C(organization=null) when the account is in none.
   - Two reads. Any account of an organization may call it, not only the management account.
+  - When the credentials are those of the organization's management account, a third read
+    (C(organizations:ListAWSServiceAccessForOrganization)) returns the services with trusted access in the
+    organization (RV(trusted_services)); C(ram.amazonaws.com) among them means that resource sharing with AWS
+    Organizations is enabled. Other accounts may not read that (AWS answers C(AccessDeniedException)).
   - Unlike M(amazon.aws.aws_caller_info), it does not list the account's aliases.
 options: {}
 extends_documentation_fragment:
@@ -66,12 +70,28 @@ organization:
       description: C(ALL) or C(CONSOLIDATED_BILLING); VPC sharing needs C(ALL).
       type: str
       sample: ALL
+trusted_services:
+  description:
+    - Service principals with trusted access in the organization, when the credentials are the management
+      account's; null otherwise (the module cannot know).
+  returned: always
+  type: list
+  elements: str
+  sample: [ram.amazonaws.com]
 """
 
+import contextlib
+
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.botocore import (
+    is_boto3_error_code,
+    paginated_query_with_retries,
+)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    from botocore.exceptions import BotoCoreError, ClientError
 
 
 def main():
@@ -91,7 +111,20 @@ def main():
         module.fail_json_aws(
             e, msg=f"Failed to describe the organization of account {identity['account']} (DescribeOrganization)"
         )
-    module.exit_json(changed=False, organization=organization, **identity)
+    trusted_services = None
+    if organization and organization.get("master_account_id") == identity["account"]:
+        try:
+            enabled = paginated_query_with_retries(client, "list_aws_service_access_for_organization")[
+                "EnabledServicePrincipals"
+            ]
+        except (ClientError, BotoCoreError) as e:
+            module.fail_json_aws(
+                e,
+                msg="Failed to list the services with trusted access in the organization "
+                "(ListAWSServiceAccessForOrganization)",
+            )
+        trusted_services = sorted(service["ServicePrincipal"] for service in enabled)
+    module.exit_json(changed=False, organization=organization, trusted_services=trusted_services, **identity)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@ description:
     log group.
   - A flow log is identified by its resource and its log group. AWS cannot change a flow log in place; when the
     traffic type, the delivery role or the aggregation interval differ, the flow log is replaced.
+  - AWS accepts a flow log whose role cannot deliver (C(DeliverLogsStatus) C(FAILED), "Access error"); the module
+    fails then, naming what the role needs.
 options:
   resource_id:
     description: ID of the VPC, subnet or network interface whose traffic is logged.
@@ -210,6 +212,17 @@ def main():
             )
         create(module, client)
         current = find_flow_log(module, client)
+    if current and current.get("DeliverLogsStatus") == "FAILED":
+        # AWS accepts the flow log but cannot deliver it (VPC User Guide, "Troubleshoot VPC Flow Logs").
+        module.fail_json(
+            msg=f"The flow log {current['FlowLogId']} cannot deliver to the log group "
+            f"{module.params['log_group_name']}: {current.get('DeliverLogsErrorMessage') or 'delivery failed'}. "
+            "The delivery role "
+            f"{module.params['deliver_logs_permission_arn'] or current.get('DeliverLogsPermissionArn')} must trust "
+            "vpc-flow-logs.amazonaws.com and allow logs:CreateLogStream, logs:PutLogEvents, logs:DescribeLogGroups and "
+            "logs:DescribeLogStreams (and logs:CreateLogGroup when the group does not exist).",
+            flow_log=describe(current),
+        )
     elif module.params["tags"] is not None:
         changed |= ensure_ec2_tags(
             client, module, current["FlowLogId"], tags=module.params["tags"], purge_tags=module.params["purge_tags"]

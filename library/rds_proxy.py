@@ -137,6 +137,10 @@ options:
       - The database registered with the proxy's default target group. Registrations not listed are removed.
       - When not set, registrations are left as they are.
       - Registering needs an C(available) proxy, so the module waits for it even with O(wait=false).
+      - AWS refuses to register a cluster or instance that is still being created or configured (for example
+        C(configuring-enhanced-monitoring)). The module tries again, every O(wait_delay) seconds up to
+        O(wait_timeout), on exactly that refusal (C(InvalidDBInstanceState), C(InvalidDBClusterStateFault)).
+        Registering right after the cluster's instances are C(available) spares those attempts.
     type: dict
     suboptions:
       db_cluster_identifiers:
@@ -324,7 +328,7 @@ targets:
 
 import contextlib
 
-from ansible.module_utils.aws_waiters import wait_for
+from ansible.module_utils.aws_waiters import max_attempts, wait_for
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.rds_proxy_common import (
     ensure_rds_tags,
@@ -340,6 +344,8 @@ with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing bot
     from botocore.exceptions import BotoCoreError, ClientError
 
 TARGET_GROUP = "default"
+# Error codes of RegisterDBProxyTargets for a target not ready to be registered yet.
+TARGETS_NOT_READY_CODES = ("InvalidDBInstanceState", "InvalidDBClusterStateFault")
 AUTH_TYPE_PREFIX = {"POSTGRESQL": "POSTGRES_", "MYSQL": "MYSQL_", "SQLSERVER": "SQL_SERVER_"}
 # Options of the proxy that ModifyDBProxy changes in place, with their API names.
 MODIFIABLE = (
@@ -720,9 +726,30 @@ def change_targets(module, client, name, register, deregister):
         except (ClientError, BotoCoreError) as e:
             module.fail_json_aws(e, msg=f"Failed to deregister targets of DB proxy {name} (DeregisterDBProxyTargets)")
     if register:
+        p = module.params
+        # RDS Proxy refuses to register a cluster or instance that is still being
+        # created or configured (InvalidDBInstanceState "... is in an unsupported
+        # state - CONFIGURING_ENHANCED_MONITORING": aws-cdk issue 31304,
+        # terraform-provider-aws PR 19096). That refusal, and no other error, is
+        # tried again every wait_delay seconds until wait_timeout.
+        retry = AWSRetry.exponential_backoff(
+            retries=max_attempts(p["wait_timeout"], p["wait_delay"]),
+            delay=p["wait_delay"],
+            backoff=1,
+            max_delay=p["wait_delay"],
+            catch_extra_error_codes=list(TARGETS_NOT_READY_CODES),
+        )
         try:
-            client.register_db_proxy_targets(aws_retry=True, DBProxyName=name, TargetGroupName=TARGET_GROUP, **register)
-        except (ClientError, BotoCoreError) as e:
+            retry(client.register_db_proxy_targets)(
+                aws_retry=True, DBProxyName=name, TargetGroupName=TARGET_GROUP, **register
+            )
+        except is_boto3_error_code(list(TARGETS_NOT_READY_CODES)) as e:
+            module.fail_json_aws(
+                e,
+                msg=f"Timed out after {p['wait_timeout']} seconds waiting for the targets of DB proxy {name} to be "
+                "ready to register (RegisterDBProxyTargets)",
+            )
+        except (ClientError, BotoCoreError) as e:  # pylint: disable=duplicate-except
             module.fail_json_aws(e, msg=f"Failed to register targets with DB proxy {name} (RegisterDBProxyTargets)")
 
 

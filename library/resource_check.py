@@ -168,6 +168,8 @@ options:
     description:
       - Aurora DB clusters and their instances, as M(amazon.aws.rds_cluster) (with C(purge_security_groups=false))
         and M(amazon.aws.rds_instance) ensure them.
+      - The engine version is not compared but returned (RV(db_clusters)), for the caller to judge; AWS upgrades
+        minor versions by itself, so a version other than the one asked for may be no difference.
       - Compares what those modules would change on an existing cluster, and also requires the cluster and every
         instance to be C(available), with IAM database authentication and storage encryption as asked (neither
         module changes these on an existing cluster; they are reported so that the role's own checks run).
@@ -177,7 +179,6 @@ options:
     suboptions:
       identifier: {description: Cluster identifier., type: str, required: true}
       engine: {description: Engine., type: str, required: true}
-      engine_version: {description: Engine version., type: str, required: true}
       port: {description: Port., type: int, required: true}
       db_subnet_group_name: {description: Name of its DB subnet group., type: str, required: true}
       security_group_names:
@@ -287,8 +288,9 @@ secrets:
   type: dict
 db_clusters:
   description:
-    - For each cluster asked for, by identifier, C(arn), C(status), C(endpoint), C(reader_endpoint) and
-      C(instances) (the status of each instance asked for, by identifier); empty when missing.
+    - For each cluster asked for, by identifier, C(arn), C(engine_version), C(status), C(endpoint),
+      C(reader_endpoint) and C(instances) (the status of each instance asked for, by identifier); empty when
+      missing.
   returned: always
   type: dict
 """
@@ -783,6 +785,7 @@ class Check:
             current = current["DBClusters"][0]
             entry = {
                 "arn": current["DBClusterArn"],
+                "engine_version": current.get("EngineVersion", ""),
                 "status": current.get("Status", ""),
                 "endpoint": current.get("Endpoint", ""),
                 "reader_endpoint": current.get("ReaderEndpoint", ""),
@@ -796,7 +799,6 @@ class Check:
                 what,
                 [
                     ("engine", current.get("Engine"), cluster["engine"]),
-                    ("engine_version", current.get("EngineVersion"), cluster["engine_version"]),
                     ("port", current.get("Port"), cluster["port"]),
                     ("db_subnet_group_name", current.get("DBSubnetGroup"), cluster["db_subnet_group_name"]),
                     ("storage_encrypted", bool(current.get("StorageEncrypted")), cluster["storage_encrypted"]),
@@ -1020,7 +1022,6 @@ def main():
             options=dict(
                 identifier=dict(type="str", required=True),
                 engine=dict(type="str", required=True),
-                engine_version=dict(type="str", required=True),
                 port=dict(type="int", required=True),
                 db_subnet_group_name=dict(type="str", required=True),
                 security_group_names=strings,

@@ -6,7 +6,9 @@ import re
 
 _ACCOUNT_ID = re.compile(r"^\d{12}$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-_DEPLOYMENT_NAME = re.compile(r"^[a-z][a-z0-9-]{0,19}$")
+# Joined to the rest of every name with a hyphen: no hyphen at its end and no
+# two in a row, which RDS identifiers refuse.
+_DEPLOYMENT_NAME = re.compile(r"^[a-z](?!.*--)[a-z0-9-]{0,19}(?<!-)$")
 
 
 def aws_account_id(value):
@@ -20,7 +22,8 @@ def aws_region_name(value):
 
 
 def deployment_name(value):
-    """A prefix for every resource name: lower-case, starts with a letter, at most 20 characters."""
+    """A prefix for every resource name: lower-case, starts with a letter, at most 20 characters, no hyphen at
+    the end or two in a row."""
     return isinstance(value, str) and bool(_DEPLOYMENT_NAME.match(value))
 
 

@@ -7,6 +7,7 @@ settings before a test and gives boto3 sessions per account.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -84,5 +85,58 @@ def emulator(tmp_path_factory) -> Emulator:
 def aws(emulator) -> Emulator:
     """The emulator with empty state, no delays and no faults."""
     emulator.control.reset()
-    emulator.control.configure(delay_scale=0, fault_rate=0, fault_seed=0, fault_services=[], aws_minutes={})
+    emulator.control.configure(
+        delay_scale=0,
+        fault_rate=0,
+        fault_seed=0,
+        fault_services=[],
+        aws_minutes={},
+        hold=[],
+        retired_engine_versions=[],
+    )
     return emulator
+
+
+MONITORING_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {"Effect": "Allow", "Principal": {"Service": "monitoring.rds.amazonaws.com"}, "Action": "sts:AssumeRole"}
+    ],
+}
+MONITORING_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole"
+
+
+@pytest.fixture
+def monitoring_role(aws) -> str:
+    """ARN of an Enhanced Monitoring role in the database account, as AWS documents it (created with no
+    delays, so that it has propagated)."""
+    iam = aws.client("iam", "database")
+    role = iam.create_role(RoleName="rds-monitoring", AssumeRolePolicyDocument=json.dumps(MONITORING_TRUST))["Role"]
+    iam.attach_role_policy(RoleName="rds-monitoring", PolicyArn=MONITORING_POLICY)
+    return role["Arn"]
+
+
+PROXY_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+}
+PROXY_SECRETS = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": "secretsmanager:GetSecretValue",
+            "Resource": "arn:aws:secretsmanager:eu-west-1:111111111111:secret:*",
+        }
+    ],
+}
+
+
+@pytest.fixture
+def proxy_role(aws) -> str:
+    """ARN of ``proxy-role`` in the database account: trusted by RDS, reads the account's secrets (created with no
+    delays, so that it has propagated)."""
+    iam = aws.client("iam", "database")
+    role = iam.create_role(RoleName="proxy-role", AssumeRolePolicyDocument=json.dumps(PROXY_TRUST))["Role"]
+    iam.put_role_policy(RoleName="proxy-role", PolicyName="secrets", PolicyDocument=json.dumps(PROXY_SECRETS))
+    return role["Arn"]

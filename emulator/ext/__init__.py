@@ -9,7 +9,19 @@ from __future__ import annotations
 
 import importlib
 
-MODULES: tuple[str, ...] = ("iam", "sharing", "ram", "ec2", "awslambda", "rds")
+MODULES: tuple[str, ...] = (
+    "iam",
+    "iam_roles",
+    "limits",
+    "organizations",
+    "sharing",
+    "ram",
+    "ec2",
+    "network_interfaces",
+    "logs_delivery",
+    "awslambda",
+    "rds",
+)
 
 _installed = False
 

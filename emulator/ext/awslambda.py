@@ -16,7 +16,27 @@ and reports ``VpcId`` as a constant.  Following AWS:
   ``Invoke`` fail with ``ResourceConflictException`` (HTTP 409), as on AWS.
 - ``VpcConfig``: the subnets (own or shared with the account) and security
   groups must exist (``InvalidParameterValueException`` with the EC2 error,
-  as Lambda reports it); ``VpcId`` is the subnets' VPC.
+  as Lambda reports it); ``VpcId`` is the subnets' VPC.  The function's
+  Hyperplane network interfaces are kept by
+  :func:`emulator.ext.network_interfaces.sync_lambda` after each create,
+  configuration update and delete.
+- **The execution role** must exist in the function's account, trust
+  ``lambda.amazonaws.com`` and have propagated through IAM (a role created
+  or changed seconds ago is refused: ``emulator/ext/iam_roles.py``);
+  otherwise ``CreateFunction`` and ``UpdateFunctionConfiguration`` answer
+  ``InvalidParameterValueException`` "The role defined for the function
+  cannot be assumed by Lambda." (aws-cli issue 7700, apex/up issue 189).  A
+  function in a VPC needs ``ec2:CreateNetworkInterface``,
+  ``ec2:DescribeNetworkInterfaces`` and ``ec2:DeleteNetworkInterface``
+  (Lambda Developer Guide, "Giving Lambda functions access to resources in an
+  Amazon VPC": the AWSLambdaVPCAccessExecutionRole policy); without them
+  Lambda answers "The provided execution role does not have permissions to
+  call CreateNetworkInterface on EC2".
+- Emulator-only: the tag ``emulator:state`` with a ``StateReasonCode`` of
+  AWS's list (``SubnetOutOfIPAddresses``, ``InvalidSecurityGroup``,
+  ``EniLimitExceeded``, ...) makes the function's creation end ``State:
+  Failed`` with that code instead of ``Active``, so that waits on failure can
+  be tested.  AWS gives this tag no meaning.
 - ``Invoke`` does **not** run function code: the emulator has no container
   runtime, so the data path (STS, DNS, TCP, TLS, the database) cannot be
   exercised locally.  A synchronous invocation of an active function answers
@@ -33,7 +53,24 @@ import json
 from typing import Any
 
 from .. import provisioning
+from . import iam_roles, network_interfaces
 
+LAMBDA_SERVICE = "lambda.amazonaws.com"
+ROLE_REFUSED = "The role defined for the function cannot be assumed by Lambda."
+ENI_PERMISSIONS_MISSING = "The provided execution role does not have permissions to call CreateNetworkInterface on EC2"
+# What Lambda needs to manage a function's network interfaces (AWSLambdaVPCAccessExecutionRole).
+VPC_ACTIONS = ("ec2:CreateNetworkInterface", "ec2:DescribeNetworkInterfaces", "ec2:DeleteNetworkInterface")
+STATE_TAG = "emulator:state"
+# StateReasonCode values of a Failed function (Lambda API reference, FunctionConfiguration).
+FAILURE_REASON_CODES = (
+    "EniLimitExceeded",
+    "InsufficientRolePermissions",
+    "InvalidConfiguration",
+    "InternalError",
+    "SubnetOutOfIPAddresses",
+    "InvalidSubnet",
+    "InvalidSecurityGroup",
+)
 NOT_RUN_ERROR = "EmulatorCannotRunCode"
 NOT_RUN_MESSAGE = (
     "The local AWS emulator does not run Lambda function code (it has no container runtime). "
@@ -93,6 +130,26 @@ def _validate_vpc_config(account_id: str, region: str, vpc_config: dict[str, Any
             )
 
 
+def _check_role(account_id: str, role_arn: str | None, vpc_config: dict[str, Any] | None) -> None:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    if iam_roles.service_problem(account_id, role_arn, LAMBDA_SERVICE) is not None:
+        raise InvalidParameterValueException(ROLE_REFUSED)
+    role = iam_roles.find_role(account_id, role_arn)
+    if _subnet_ids(vpc_config) and not all(iam_roles.allows(role, action) for action in VPC_ACTIONS):
+        raise InvalidParameterValueException(ENI_PERMISSIONS_MISSING)
+
+
+def _failure_code(tags: dict[str, str] | None) -> str | None:
+    """The failure the emulator-only tag asks for, if any."""
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    code = (tags or {}).get(STATE_TAG)
+    if code is not None and code not in FAILURE_REASON_CODES:
+        raise InvalidParameterValueException(f"Tag {STATE_TAG} must be one of: {', '.join(FAILURE_REASON_CODES)}.")
+    return code
+
+
 def _vpc_config(self) -> dict[str, Any] | None:
     from . import sharing
 
@@ -124,6 +181,8 @@ def install() -> None:
     LambdaFunction._emulator_installed = True
 
     original_init = LambdaFunction.__init__
+    original_create = LambdaBackend.create_function
+    original_delete = LambdaBackend.delete_function
     original_get_configuration = LambdaFunction.get_configuration
     original_update_code = LambdaBackend.update_function_code
     original_update_configuration = LambdaBackend.update_function_configuration
@@ -131,7 +190,10 @@ def install() -> None:
 
     def __init__(self, account_id, spec, region, version=1):
         _validate_vpc_config(account_id, region, spec.get("VpcConfig"))
+        _check_role(account_id, spec.get("Role"), spec.get("VpcConfig"))
+        failure = _failure_code(spec.get("Tags"))
         original_init(self, account_id, spec, region, version)
+        self._emulator_failure = failure
         if _subnet_ids(spec.get("VpcConfig")):
             self._emulator_active_at = provisioning.start("lambda_vpc")
 
@@ -141,6 +203,12 @@ def install() -> None:
             config["State"] = "Pending"
             config["StateReason"] = "The function is being created."
             config["StateReasonCode"] = "Creating"
+            config.pop("LastUpdateStatus", None)
+        elif self.__dict__.get("_emulator_failure"):
+            code = self._emulator_failure
+            config["State"] = "Failed"
+            config["StateReason"] = f"The function could not be created ({code}; emulator:state tag)."
+            config["StateReasonCode"] = code
             config.pop("LastUpdateStatus", None)
         elif _updating(self):
             _in_progress(config)
@@ -162,10 +230,22 @@ def install() -> None:
         _check_ready(fn)
         if "VpcConfig" in body:
             _validate_vpc_config(fn.account_id, fn.region, body["VpcConfig"])
+        if "VpcConfig" in body or "Role" in body:
+            _check_role(fn.account_id, body.get("Role", fn.role), body.get("VpcConfig", fn._vpc_config))
         attaches = bool(_subnet_ids(body.get("VpcConfig"))) and not _subnet_ids(fn._vpc_config)
         result = original_update_configuration(self, function_name, qualifier, body)
+        network_interfaces.sync_lambda(fn.account_id, fn.region)
         fn._emulator_updated_at = provisioning.start("lambda_vpc" if attaches else "lambda_update")
         return _in_progress(result) if isinstance(result, dict) and _updating(fn) else result
+
+    def create_function(self, spec):
+        fn = original_create(self, spec)
+        network_interfaces.sync_lambda(self.account_id, self.region_name)
+        return fn
+
+    def delete_function(self, function_name, qualifier=None):
+        original_delete(self, function_name, qualifier)
+        network_interfaces.sync_lambda(self.account_id, self.region_name)
 
     def invoke(self, function_name, qualifier, body, headers, response_headers):
         fn = self.get_function(function_name, qualifier)
@@ -182,6 +262,8 @@ def install() -> None:
     LambdaFunction.get_configuration = get_configuration
     LambdaFunction.vpc_config = property(_vpc_config)
     LambdaFunction.invoke = invoke_function
+    LambdaBackend.create_function = create_function
+    LambdaBackend.delete_function = delete_function
     LambdaBackend.update_function_code = update_function_code
     LambdaBackend.update_function_configuration = update_function_configuration
     LambdaBackend.invoke = invoke

@@ -7,7 +7,9 @@ use.  For endpoints of type ``Interface`` this module follows AWS:
 - ``CreateVpcEndpoint`` answers ``pending``; the endpoint becomes
   ``available`` after the provisioning time ``vpc_endpoint``.
 - ``DeleteVpcEndpoints`` makes it ``deleting``; after
-  ``vpc_endpoint_delete`` it is gone (its network interfaces with it) and
+  ``vpc_endpoint_delete`` it is gone (its network interfaces with it, not
+  before: they block the deletion of their subnets and security groups until
+  then, see :mod:`emulator.ext.network_interfaces`) and
   ``DescribeVpcEndpoints`` with its ID fails with
   ``InvalidVpcEndpointId.NotFound``.  Unknown IDs are reported in
   ``Unsuccessful`` (``InvalidVpcEndpoint.NotFound``), as AWS does.
@@ -19,6 +21,8 @@ use.  For endpoints of type ``Interface`` this module follows AWS:
   VPC's default group is used.  Private DNS needs the VPC's
   ``enableDnsSupport`` and ``enableDnsHostnames`` (``InvalidParameter``).
 - ``DnsOptions``, ``IpAddressType`` and ``RequesterManaged`` are filled in.
+- Its network interfaces carry the endpoint's security groups and are
+  described as AWS does (:func:`emulator.ext.network_interfaces.adopt_endpoint`).
 
 Gateway endpoints keep moto's behaviour (available at once, removed at once).
 With ``delay_scale`` 0 everything is immediate.
@@ -32,6 +36,7 @@ from typing import Any
 
 from .. import provisioning
 from ..settings import SETTINGS
+from . import network_interfaces
 
 _ALPHABET = string.ascii_lowercase + string.digits
 
@@ -86,6 +91,16 @@ def _finish_deletion(backend, original_delete, endpoint_id: str) -> None:
     backend.vpc_end_points.pop(endpoint_id, None)
 
 
+_original_delete = None  # moto's VPCBackend.delete_vpc_endpoints, once installed
+
+
+def settle(backend) -> None:
+    """Complete the endpoint deletions whose time has come (their network
+    interfaces go with them); called before any answer about interfaces."""
+    if _original_delete is not None:
+        _purge(backend, _original_delete)
+
+
 def _purge(backend, original_delete) -> None:
     """Remove the endpoints whose deletion has completed."""
     for endpoint_id, endpoint in list(backend.vpc_end_points.items()):
@@ -107,8 +122,9 @@ def install() -> None:
     VPCEndPoint.ip_address_type = property(lambda self: "ipv4" if _is_interface(self) else None)
     VPCEndPoint.requester_managed = False
 
+    global _original_delete
     original_create = VPCBackend.create_vpc_endpoint
-    original_delete = VPCBackend.delete_vpc_endpoints
+    original_delete = _original_delete = VPCBackend.delete_vpc_endpoints
     original_describe = VPCBackend.describe_vpc_endpoints
 
     def create_vpc_endpoint(self, vpc_id, service_name, endpoint_type, *args, **kwargs):
@@ -132,6 +148,7 @@ def install() -> None:
         if interface:
             endpoint._emulator_ready = provisioning.start("vpc_endpoint")
             endpoint.dns_entries = _dns_entries(self, endpoint) or endpoint.dns_entries
+            network_interfaces.adopt_endpoint(self, endpoint)
         return endpoint
 
     def delete_vpc_endpoints(self, vpce_ids=None):

@@ -10,10 +10,19 @@ and state lives in a backend per account and region that moto's reset clears.
 What is modelled (AWS behaviour followed):
 
 - **Sharing with AWS Organizations is enabled** in the emulated organization,
-  as the README requires of a real one.  ``EnableSharingWithAwsOrganization``
-  succeeds for the management account and is refused for member accounts.
-  A principal inside the owner's organization (account ID, the organization's
-  ARN, an OU's ARN) is associated without an invitation.
+  as the README requires of a real one (RAM's trusted access in
+  Organizations, see ``organizations.py``; a drill turns it off).
+  ``EnableSharingWithAwsOrganization`` succeeds for the management account
+  and is refused for member accounts.  While sharing is enabled, a principal
+  inside the owner's organization (account ID, the organization's ARN, an
+  OU's ARN) is associated without an invitation.  While it is not, an account
+  of the organization is an individual account like any other (RAM API
+  reference, EnableSharingWithAwsOrganization): it needs
+  ``allowExternalPrincipals`` and cannot receive subnets.  A share created
+  with such a principal and subnets has its associations end ``FAILED`` with
+  AWS's message ("... This error may also occur if you have not enabled
+  sharing with your AWS organization ..."); adding them to an existing share
+  is refused at once with the same message.
 - **External principals** (accounts outside the owner's organization) need
   ``allowExternalPrincipals`` (else ``OperationNotPermittedException``) and
   get a ``PENDING`` invitation; their association stays ``ASSOCIATING`` until
@@ -58,6 +67,8 @@ from moto.core.responses import ActionResult, BaseResponse
 from moto.moto_api._internal import mock_random
 from moto.ram.models import ResourceAccessManagerBackend
 from moto.ram.utils import RAM_RESOURCE_TYPES
+
+from . import organizations
 
 LOCK = threading.RLock()
 
@@ -117,6 +128,15 @@ def _organization_backend(account_id: str):
 def _in_same_organization(owner: str, account_id: str) -> bool:
     backend = _organization_backend(owner)
     return backend is not None and account_id in {a.id for a in backend.accounts}
+
+
+def _shares_within_organization(owner: str, account_id: str) -> bool:
+    """Whether ``account_id`` is in the owner's organization and sharing within it is enabled: only then is an
+    account of the organization a principal without invitation ("Until you enable sharing within the
+    organization, you can specify only individual AWS accounts", RAM API reference,
+    EnableSharingWithAwsOrganization), and only then can subnets be shared with it."""
+    backend = _organization_backend(owner)
+    return _in_same_organization(owner, account_id) and organizations.sharing_enabled(backend)
 
 
 def _account_parents(backend, account_id: str) -> set[str]:
@@ -349,7 +369,7 @@ class RamBackend(ResourceAccessManagerBackend):
             )
         if account == owner and _ACCOUNT.match(principal):
             raise _error("InvalidParameterException", "The owner of a resource share can't be one of its principals.")
-        if _in_same_organization(owner, account):
+        if _shares_within_organization(owner, account):
             return Association(principal, "PRINCIPAL", "ASSOCIATED")
         if not share.allow_external:
             raise _error("OperationNotPermittedException", ORGANIZATION_ONLY_MESSAGE)
@@ -399,11 +419,37 @@ class RamBackend(ResourceAccessManagerBackend):
         return new
 
     # -- associations -------------------------------------------------------
-    def _associate(self, share: ResourceShare, resources: list[str], principals: list[str]) -> list[dict]:
+    def _without_organization_sharing(self, share: ResourceShare, principal: str, resources: list) -> bool:
+        """Whether ``principal`` is an account of the owner's organization that could be a principal only
+        through sharing within the organization, which is not enabled."""
+        match = _IAM.match(principal)
+        account = principal if _ACCOUNT.match(principal) else match.group(1) if match else None
+        return (
+            account is not None
+            and _in_same_organization(self.account_id, account)
+            and not _shares_within_organization(self.account_id, account)
+            and (not share.allow_external or any(r.resource_type in ORGANIZATION_ONLY_TYPES for r in resources))
+        )
+
+    def _associate(
+        self, share: ResourceShare, resources: list[str], principals: list[str], creating: bool = False
+    ) -> list[dict]:
         # Validate everything first so that a refused request changes nothing.
         checked_resources = [self._check_resource(share, arn) for arn in resources]
         new_principals = []
         for principal in principals:
+            if creating and self._without_organization_sharing(share, principal, checked_resources):
+                # CreateResourceShare accepts the share; the associations that need sharing within the
+                # organization then end FAILED (RAM User Guide: an association's status FAILED, with the
+                # message AWS gives when sharing with the organization is not enabled). Adding to an
+                # existing share is refused at once instead (AssociateResourceShare: InvalidParameterException,
+                # terraform-provider-aws issues 12169 and 46542).
+                failed = Association(principal, "PRINCIPAL", "FAILED", status_message=ORGANIZATION_ONLY_MESSAGE)
+                new_principals.append(failed)
+                for resource in checked_resources:
+                    if resource.resource_type in ORGANIZATION_ONLY_TYPES:
+                        resource.set_status("FAILED", ORGANIZATION_ONLY_MESSAGE)
+                continue
             assoc = self._check_principal(share, principal)
             if any(r.resource_type in ORGANIZATION_ONLY_TYPES for r in checked_resources) and assoc.external:
                 raise _error("InvalidParameterException", ORGANIZATION_ONLY_MESSAGE)
@@ -461,7 +507,7 @@ class RamBackend(ResourceAccessManagerBackend):
             params.get("allowExternalPrincipals", True),
         )
         share.tags = self._check_tags(share, params.get("tags"))
-        self._associate(share, params.get("resourceArns") or [], params.get("principals") or [])
+        self._associate(share, params.get("resourceArns") or [], params.get("principals") or [], creating=True)
         self.shares[share.arn] = share
         if token:
             self.client_tokens[token] = (fingerprint, share.arn)
@@ -748,6 +794,7 @@ class RamBackend(ResourceAccessManagerBackend):
                 "AWSOrganizations with the following error message: You don't have permissions to access "
                 "this resource.",
             )
+        organizations.enable_sharing(backend)
         return {"returnValue": True}
 
 

@@ -9,6 +9,7 @@ Modules:
 - ``rds_lifecycle``: creating/deleting statuses of clusters and instances.
 - ``rds_engine_versions``: DescribeDBEngineVersions.
 - ``rds_modify``: ModifyDBSubnetGroup and ModifyDBCluster's IAM authentication, which moto gets wrong.
+- ``rds_monitoring``: the Enhanced Monitoring role of DB instances.
 - ``rds_common``: error codes, statuses, identifiers, network checks.
 
 Formats, as AWS documents them (AWS CLI examples for create-db-proxy and
@@ -41,7 +42,7 @@ from typing import Any
 from moto.rds.models import RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
-from . import rds_engine_versions, rds_lifecycle, rds_modify, rds_proxy, rds_proxy_endpoints
+from . import rds_engine_versions, rds_lifecycle, rds_modify, rds_monitoring, rds_proxy, rds_proxy_endpoints
 
 
 def settle(backend: RDSBackend) -> None:
@@ -74,6 +75,7 @@ def install() -> None:
     rds_lifecycle.install()
     rds_engine_versions.install()
     rds_modify.install()
+    rds_monitoring.install()
     RDSResponse.backend = property(_settled_backend)
     RDSBackend._get_resource_for_tagging = _tagging_with_endpoints(RDSBackend._get_resource_for_tagging)
     RDSResponse._emulator_rds_installed = True

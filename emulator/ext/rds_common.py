@@ -69,6 +69,18 @@ class InvalidDBProxyEndpointStateFault(RDSClientError):
         super().__init__("InvalidDBProxyEndpointStateFault", message)
 
 
+class InvalidDBInstanceStateFault(RDSClientError):
+    """InvalidDBInstanceStateFault of the RDS model, whose wire code is ``InvalidDBInstanceState``."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidDBInstanceState", message)
+
+
+class InvalidDBClusterStateFault(RDSClientError):
+    def __init__(self, message: str) -> None:
+        super().__init__("InvalidDBClusterStateFault", message)
+
+
 class DBProxyTargetAlreadyRegisteredFault(RDSClientError):
     def __init__(self, resource: str, proxy: str) -> None:
         super().__init__(

@@ -1,8 +1,29 @@
-"""DescribeDBEngineVersions for Aurora PostgreSQL.
+"""Aurora PostgreSQL engine versions: DescribeDBEngineVersions, the version
+CreateDBCluster accepts, and minor versions that age.
 
 The list holds recent Aurora PostgreSQL releases, 13 to 17, a few older minor
 versions among them marked ``deprecated``.  Other engines answer an empty
 list, and so does an unknown version, as AWS does.
+
+Versions age as on AWS (Aurora User Guide, "Amazon Aurora PostgreSQL updates"
+and "Automatic minor version upgrades"): minor versions reach their end of
+standard support, after which new clusters cannot use them, and Aurora
+upgrades the clusters that run them to a newer minor of the same major.
+
+- ``retired_engine_versions`` (an emulator setting) lists versions that have
+  reached their end: DescribeDBEngineVersions reports them ``deprecated``,
+  CreateDBCluster refuses them, the default of their major moves to the
+  newest minor still offered, and a cluster that runs one reports the newest
+  minor of its major (the automatic upgrade has happened).
+- :func:`upgrade_minor_version` (control API ``POST
+  /_emulator/rds/minor-version-upgrade``) upgrades one cluster's minor
+  version, as a maintenance window does.
+- CreateDBCluster refuses a version that is not offered with
+  ``InvalidParameterCombination`` "Cannot find version 15.5 for
+  aurora-postgresql" (the answer AWS gives: langfuse/langfuse-terraform-aws
+  issue 34, cn-terraform/terraform-aws-sonarqube issue 4); a bare major
+  ("16") is resolved to that major's default minor, as AWS resolves partial
+  versions.
 """
 
 from __future__ import annotations
@@ -10,9 +31,11 @@ from __future__ import annotations
 from typing import Any
 
 from moto.core.responses import ActionResult
-from moto.rds.exceptions import InvalidParameterValue
+from moto.rds.exceptions import InvalidParameterCombination, InvalidParameterValue
+from moto.rds.models import DBCluster, RDSBackend
 from moto.rds.responses import RDSResponse
 
+from ..settings import SETTINGS
 from .rds_common import page, request_params
 
 ENGINE = "aurora-postgresql"
@@ -62,6 +85,57 @@ def _minor(version: str) -> int:
     return int(version.split(".")[1])
 
 
+def status(version: str) -> str:
+    """A known version's status: ``available``, or ``deprecated`` once retired."""
+    return DEPRECATED if version in SETTINGS.retired_engine_versions else VERSIONS[version]
+
+
+def _available(major: str | None = None) -> list[str]:
+    return [v for v in VERSIONS if status(v) == "available" and (major is None or _major(v) == major)]
+
+
+def major_default(major: str) -> str | None:
+    """AWS's default minor of a major, or the newest one still offered once the default has retired."""
+    default = MAJOR_DEFAULTS.get(major)
+    if default and status(default) == "available":
+        return default
+    offered = sorted(_available(major), key=_minor)
+    return offered[-1] if offered else None
+
+
+def newest_minor(version: str) -> str:
+    """The newest minor offered in the major of ``version`` (``version`` itself if none is newer)."""
+    offered = sorted(_available(_major(version)), key=_minor)
+    return offered[-1] if offered and _minor(offered[-1]) > _minor(version) else version
+
+
+def creatable(version: str | None) -> str:
+    """The version CreateDBCluster creates for ``version`` (None: the engine's default), or the AWS error."""
+    if not version:
+        return major_default(_major(DEFAULT_VERSION)) or DEFAULT_VERSION
+    resolved = major_default(version) if "." not in version else version
+    if resolved is None or resolved not in VERSIONS or status(resolved) != "available":
+        raise InvalidParameterCombination(f"Cannot find version {version} for {ENGINE}")
+    return resolved
+
+
+def upgrade_minor_version(account_id: str, region: str, identifier: str, version: str | None = None) -> str:
+    """Upgrade a cluster (and so its instances) to ``version`` or the newest minor of its major; return it."""
+    from moto.rds.models import rds_backends
+
+    cluster = rds_backends[account_id][region].clusters.get(identifier)
+    if cluster is None or cluster.engine != ENGINE:
+        raise ValueError(f"no {ENGINE} cluster {identifier} in {account_id} {region}")
+    current = cluster.engine_version
+    target = version or newest_minor(current)
+    if target not in VERSIONS or status(target) != "available":
+        raise ValueError(f"{target} is not an offered {ENGINE} version")
+    if _major(target) != _major(current) or _minor(target) <= _minor(current):
+        raise ValueError(f"{target} is not a newer minor version of {current}")
+    cluster.engine_version = target
+    return target
+
+
 def _capabilities(version: str) -> dict[str, Any]:
     return {
         "SupportedEngineModes": ["provisioned"],
@@ -76,8 +150,8 @@ def _capabilities(version: str) -> dict[str, Any]:
 
 def _upgrade_targets(version: str) -> list[dict[str, Any]]:
     targets = []
-    for target, status in VERSIONS.items():
-        if status != "available":
+    for target in VERSIONS:
+        if status(target) != "available":
             continue
         same_major = _major(target) == _major(version)
         if (same_major and _minor(target) > _minor(version)) or int(_major(target)) > int(_major(version)):
@@ -109,7 +183,7 @@ def engine_version(version: str) -> dict[str, Any]:
         "SupportsLogExportsToCloudwatchLogs": True,
         "SupportsReadReplica": False,
         "SupportedFeatureNames": FEATURES,
-        "Status": VERSIONS[version],
+        "Status": status(version),
         "SupportsCertificateRotationWithoutRestart": True,
         "SupportedCACertificateIdentifiers": CA_CERTIFICATES,
         "ServerlessV2FeaturesSupport": {
@@ -147,8 +221,8 @@ def describe_db_engine_versions(params: dict[str, Any]) -> list[dict[str, Any]]:
     family = params.get("DBParameterGroupFamily")
     versions = [
         v
-        for v, status in VERSIONS.items()
-        if status in statuses
+        for v in VERSIONS
+        if status(v) in statuses
         and (not asked or _version_matches(v, asked))
         and _passes(filters.get("engine-version"), lambda wanted, v=v: _version_matches(v, wanted))
         and (not family or family == f"{ENGINE}{_major(v)}")
@@ -157,7 +231,7 @@ def describe_db_engine_versions(params: dict[str, Any]) -> list[dict[str, Any]]:
     ]
     if params.get("DefaultOnly"):
         major_asked = asked and "." not in asked
-        default = MAJOR_DEFAULTS.get(asked, "") if major_asked else DEFAULT_VERSION
+        default = major_default(asked if major_asked else _major(DEFAULT_VERSION))
         versions = [v for v in versions if v == default]
     return [engine_version(v) for v in versions]
 
@@ -168,5 +242,26 @@ def describe_db_engine_versions_action(self: RDSResponse) -> ActionResult:
     return ActionResult({"DBEngineVersions": versions, "Marker": marker})
 
 
+def _cluster_engine_version(self: DBCluster) -> str:
+    version = self.__dict__.get("_engine_version")
+    if self.engine == ENGINE and version in SETTINGS.retired_engine_versions:
+        # The automatic minor version upgrade off a retired version has happened.
+        version = self.__dict__["_engine_version"] = newest_minor(version)
+    return version
+
+
+def _set_cluster_engine_version(self: DBCluster, value: str) -> None:
+    self.__dict__["_engine_version"] = value
+
+
 def install() -> None:
     RDSResponse.describe_db_engine_versions = describe_db_engine_versions_action
+    DBCluster.engine_version = property(_cluster_engine_version, _set_cluster_engine_version)
+    original_create = RDSBackend.create_db_cluster
+
+    def create_db_cluster(self: RDSBackend, kwargs: dict[str, Any]) -> DBCluster:
+        if kwargs.get("engine") == ENGINE:
+            kwargs = {**kwargs, "engine_version": creatable(kwargs.get("engine_version"))}
+        return original_create(self, kwargs)
+
+    RDSBackend.create_db_cluster = create_db_cluster

@@ -2,7 +2,14 @@
 
 A new cluster stays ``creating`` and a new instance ``creating`` for their
 provisioning time, then both are ``available``; an instance created while
-its cluster is ``creating`` is not ``available`` before the cluster is.  DeleteDBCluster and
+its cluster is ``creating`` is not ``available`` before the cluster is.
+An instance with Enhanced Monitoring on (``MonitoringInterval`` > 0) spends
+the last part of its creation (``db_instance_monitoring``) in
+``configuring-enhanced-monitoring``: AWS lists that status among a DB
+instance's statuses (Aurora User Guide, "Viewing DB instance status in an
+Aurora cluster"), and RDS Proxy refuses to register an instance in it
+(aws-cdk issue 31304: "DB Instance ... is in an unsupported state -
+CONFIGURING_ENHANCED_MONITORING").  DeleteDBCluster and
 DeleteDBInstance leave the resource ``deleting`` for the deletion time before
 it disappears; a cluster can be deleted while its instances are ``deleting``,
 as on AWS.  With a delay scale of 0 all of this is immediate.
@@ -16,6 +23,7 @@ from moto.rds.exceptions import InvalidDBClusterStateFault, RDSClientError
 from moto.rds.models import DBCluster, DBInstance, DBInstanceClustered, RDSBackend
 
 from .. import provisioning
+from ..settings import SETTINGS
 
 
 def _cluster_status(self: DBCluster) -> str:
@@ -38,6 +46,8 @@ def _instance_status(self: DBInstance) -> str:
         cluster = getattr(self, "cluster", None) if isinstance(self, DBInstanceClustered) else None
         if cluster is not None and cluster.status == "creating":
             return "creating"
+        if not provisioning.done(getattr(self, "_monitoring_ready_at", None)):
+            return "configuring-enhanced-monitoring"
     return self._status
 
 
@@ -68,7 +78,14 @@ def _ignore(self: Any, value: Any) -> None:
 def _timed_create(method: Any, kind: str) -> Any:
     def create(self: RDSBackend, kwargs: dict[str, Any]) -> Any:
         resource = method(self, kwargs)
-        resource._ready_at = provisioning.start(kind)
+        total = SETTINGS.seconds(kind)
+        if kind == "db_instance" and int(resource.monitoring_interval or 0) > 0:
+            # The last minute(s) of the creation are spent configuring Enhanced Monitoring.
+            monitoring = min(SETTINGS.seconds("db_instance_monitoring"), total)
+            resource._ready_at = provisioning.start(kind, total - monitoring)
+            resource._monitoring_ready_at = provisioning.start("db_instance_monitoring", total)
+        else:
+            resource._ready_at = provisioning.start(kind)
         return resource
 
     return create

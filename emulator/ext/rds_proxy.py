@@ -19,10 +19,13 @@ from moto.rds.exceptions import (
 from moto.rds.models import DBProxyTargetGroup, RDSBackend, RDSBaseModel
 from moto.rds.responses import RDSResponse
 
+from . import iam_roles, network_interfaces
 from .rds_common import (
     DBProxyQuotaExceededFault,
     DBProxyTargetAlreadyRegisteredFault,
     DBProxyTargetGroupNotFoundFault,
+    InvalidDBClusterStateFault,
+    InvalidDBInstanceStateFault,
     InvalidDBProxyStateFault,
     Lifecycle,
     failure_status,
@@ -42,6 +45,16 @@ ENGINE_FAMILIES = {
 }
 AUTH_SCHEMES = ("NONE", "IAM_AUTH")
 PROXY_QUOTA = 20  # proxies per account and Region (AWS default quota)
+
+# Statuses in which RegisterDBProxyTargets accepts a DB instance.  AWS answers
+# InvalidDBInstanceState "DB Instance <id> is in an unsupported state -
+# CREATING, needs to be in [AVAILABLE, MODIFYING, BACKING_UP]"
+# (terraform-provider-aws PR 19096, 2021); a 2024 report lists CREATING among
+# the accepted states and refuses CONFIGURING_ENHANCED_MONITORING (aws-cdk
+# issue 31304).  The emulator keeps the stricter list of the two.  The botocore
+# model lists InvalidDBInstanceStateFault and InvalidDBClusterStateFault among
+# RegisterDBProxyTargets' errors; a cluster is held to the same statuses.
+REGISTRABLE_STATUSES = ("available", "modifying", "backing-up")
 
 
 class Proxy(RDSBaseModel):
@@ -150,7 +163,16 @@ def create_db_proxy(self: RDSBackend, params: dict[str, Any]) -> Proxy:
     )
     proxy = Proxy(self, params, network)
     self.db_proxies[name] = proxy
+    # The default endpoint's network interfaces (emulator/ext/network_interfaces.py).
+    network_interfaces.provide_rds(
+        self.account_id, self.region_name, _interfaces_of(proxy), proxy.vpc_subnet_ids, proxy.vpc_security_group_ids
+    )
     return proxy
+
+
+def _interfaces_of(proxy: Proxy) -> tuple[str, str]:
+    """Key of the network interfaces of a proxy's default endpoint."""
+    return ("db-proxy", proxy.unique_id)
 
 
 def modify_db_proxy(self: RDSBackend, params: dict[str, Any]) -> Proxy:
@@ -165,6 +187,9 @@ def modify_db_proxy(self: RDSBackend, params: dict[str, Any]) -> Proxy:
     if params.get("SecurityGroups"):
         validate_security_groups(self.account_id, self.region_name, proxy.vpc_id, params["SecurityGroups"])
         proxy.vpc_security_group_ids = list(params["SecurityGroups"])
+        network_interfaces.regroup_rds(
+            self.account_id, self.region_name, _interfaces_of(proxy), proxy.vpc_security_group_ids
+        )
     if new_name and new_name != proxy.db_proxy_name:
         del self.db_proxies[proxy.db_proxy_name]
         proxy.db_proxy_name = new_name
@@ -195,7 +220,17 @@ def delete_db_proxy(self: RDSBackend, proxy_name: str) -> Proxy:
     for endpoint in self.db_proxy_endpoints.values():
         if endpoint.proxy is proxy:
             endpoint.lifecycle = proxy.lifecycle
+            network_interfaces.release_rds(
+                self.account_id, self.region_name, endpoint.interfaces, _gone(proxy), "db_proxy_delete"
+            )
+    network_interfaces.release_rds(
+        self.account_id, self.region_name, _interfaces_of(proxy), _gone(proxy), "db_proxy_delete"
+    )
     return proxy
+
+
+def _gone(proxy: Proxy):
+    return lambda: proxy.lifecycle.gone
 
 
 def _target_group(proxy: Proxy, name: str | None) -> None:
@@ -222,9 +257,27 @@ def register_db_proxy_targets(
             raise DBInstanceNotFoundError(identifier)
         if any(r.identifier == identifier and r.kind == kind for r in proxy.registrations):
             raise DBProxyTargetAlreadyRegisteredFault(identifier, proxy.db_proxy_name)
+    for kind, identifier in wanted:
+        if kind == "cluster":
+            cluster = self.clusters[identifier]
+            _require_registrable("DB Cluster", identifier, cluster.status, InvalidDBClusterStateFault)
+            instances = cluster.members
+        else:
+            instances = [self.databases[identifier]]
+        for instance in instances:
+            _require_registrable(
+                "DB Instance", instance.db_instance_identifier, instance.status, InvalidDBInstanceStateFault
+            )
     added = [Registration(kind, identifier) for kind, identifier in wanted]
     proxy.registrations.extend(added)
-    return list(_targets(self, added))
+    return list(_targets(self, proxy, added))
+
+
+def _require_registrable(kind: str, identifier: str, status: str, error: type) -> None:
+    if status not in REGISTRABLE_STATUSES:
+        accepted = ", ".join(s.upper().replace("-", "_") for s in REGISTRABLE_STATUSES)
+        unsupported = status.upper().replace("-", "_")
+        raise error(f"{kind} {identifier} is in an unsupported state - {unsupported}, needs to be in [{accepted}]")
 
 
 def deregister_db_proxy_targets(
@@ -244,14 +297,44 @@ def deregister_db_proxy_targets(
 def describe_db_proxy_targets(self: RDSBackend, proxy_name: str, target_group_name: str | None = None) -> list:
     proxy = self.get_db_proxy(proxy_name)
     _target_group(proxy, target_group_name)
-    return list(_targets(self, proxy.registrations))
+    return list(_targets(self, proxy, proxy.registrations))
 
 
-def _targets(backend: RDSBackend, registrations: list[Registration]) -> Iterator[dict[str, Any]]:
+def role_problem(proxy: Proxy) -> str | None:
+    """Why the proxy cannot use its role to read its secrets now, if it cannot.
+
+    RDS Proxy assumes its role (trusted by ``rds.amazonaws.com``) to read the
+    Secrets Manager secrets of its ``Auth`` (RDS Proxy user guide, "Setting up
+    database credentials in AWS Secrets Manager" and "Setting up AWS Identity
+    and Access Management (IAM) policies"); a role that has not propagated,
+    does not trust RDS or cannot read a secret leaves the targets
+    ``UNAVAILABLE`` with reason ``AUTH_FAILURE`` (API reference, TargetHealth;
+    RDS Proxy troubleshooting: "If the Reason value is ... AUTH_FAILURE, the
+    Description field explains the issue").  The description's words are the
+    emulator's own.
+    """
+    secrets = [("secretsmanager:GetSecretValue", a["SecretArn"]) for a in proxy.auth if a.get("SecretArn")]
+    return iam_roles.service_problem(
+        proxy.backend.account_id,
+        proxy.role_arn,
+        "rds.amazonaws.com",
+        context={"aws:SourceArn": proxy.arn},
+        permissions=secrets,
+    )
+
+
+def _targets(backend: RDSBackend, proxy: Proxy, registrations: list[Registration]) -> Iterator[dict[str, Any]]:
     """``DBProxyTarget`` entries: a tracked cluster and each of its instances,
     or a single instance."""
+    problem = role_problem(proxy)
     for registration in registrations:
         health = {"State": registration.lifecycle.status}
+        if health["State"] == "AVAILABLE" and problem:
+            health = {
+                "State": "UNAVAILABLE",
+                "Reason": "AUTH_FAILURE",
+                "Description": f"Proxy could not read its secrets: {problem}.",
+            }
         if registration.kind == "instance":
             instance = backend.databases.get(registration.identifier)
             if instance is not None:

@@ -21,6 +21,7 @@ from moto.rds.exceptions import InvalidParameterValue
 from moto.rds.models import RDSBackend, RDSBaseModel
 from moto.rds.responses import RDSResponse
 
+from . import network_interfaces
 from .rds_common import (
     DBProxyEndpointAlreadyExistsFault,
     DBProxyEndpointNotFoundFault,
@@ -73,6 +74,11 @@ class ProxyEndpoint(RDSBaseModel):
     @property
     def db_proxy_name(self) -> str:
         return self.proxy.db_proxy_name
+
+    @property
+    def interfaces(self) -> tuple[str, str]:
+        """Key of the endpoint's network interfaces (emulator/ext/network_interfaces.py)."""
+        return ("db-proxy-endpoint", self.unique_id)
 
     @property
     def status(self) -> str:
@@ -139,6 +145,9 @@ def create_db_proxy_endpoint(self: RDSBackend, params: dict[str, Any]) -> ProxyE
     )
     endpoint = ProxyEndpoint(self, proxy, params, network)
     self.db_proxy_endpoints[name] = endpoint
+    network_interfaces.provide_rds(
+        self.account_id, self.region_name, endpoint.interfaces, endpoint.vpc_subnet_ids, endpoint.vpc_security_group_ids
+    )
     return endpoint
 
 
@@ -173,6 +182,7 @@ def modify_db_proxy_endpoint(self: RDSBackend, params: dict[str, Any]) -> ProxyE
     if groups:
         validate_security_groups(self.account_id, self.region_name, endpoint.vpc_id, groups)
         endpoint.vpc_security_group_ids = list(groups)
+        network_interfaces.regroup_rds(self.account_id, self.region_name, endpoint.interfaces, list(groups))
     if new_name and new_name != endpoint.db_proxy_endpoint_name:
         del self.db_proxy_endpoints[endpoint.db_proxy_endpoint_name]
         endpoint.db_proxy_endpoint_name = new_name
@@ -186,6 +196,13 @@ def delete_db_proxy_endpoint(self: RDSBackend, name: str | None) -> ProxyEndpoin
     if endpoint.status == "deleting":
         raise InvalidDBProxyEndpointStateFault(f"The DB proxy endpoint {name} is already being deleted.")
     endpoint.lifecycle.begin("deleting", "db_proxy_endpoint_delete")
+    network_interfaces.release_rds(
+        self.account_id,
+        self.region_name,
+        endpoint.interfaces,
+        lambda: endpoint.lifecycle.gone,
+        "db_proxy_endpoint_delete",
+    )
     return endpoint
 
 

@@ -14,14 +14,22 @@ def names(path: list[Step]) -> list[str]:
     return [step.name for step in path]
 
 
-def test_the_instances_bound_the_deploy_with_the_typical_durations():
+def test_the_instances_then_the_target_bound_the_deploy_with_the_typical_durations():
     total, path = critical_path(deployment_steps(APPS))
-    assert total == max(AWS_MINUTES["db_instance"], AWS_MINUTES["db_cluster"]) == 8
+    # RDS takes a monitoring role once IAM has propagated it, and registers a target only once its instances
+    # are available: the instance's time follows the first, the target's time the second.
+    assert total == (
+        AWS_MINUTES["iam_role_propagation"]
+        + max(AWS_MINUTES["db_instance"], AWS_MINUTES["db_cluster"])
+        + AWS_MINUTES["db_proxy_target"]
+    )
+    assert total == 11.25
     assert names(path) == [
         "database network, security groups, secret, roles",
-        "cluster requested",
+        "monitoring role propagated",
         "writer instance",
         "writer available",
+        "proxy target registration",
         "proxy targets AVAILABLE",
         "verification",
     ]
@@ -29,7 +37,7 @@ def test_the_instances_bound_the_deploy_with_the_typical_durations():
 
 def test_an_instance_waits_for_a_slower_cluster():
     total, path = critical_path(deployment_steps(APPS), {**AWS_MINUTES, "db_cluster": 20})
-    assert total == 20
+    assert total == 20 + AWS_MINUTES["db_proxy_target"]  # the cluster is requested with no role to wait for
     assert "cluster" in names(path)
 
 
@@ -52,15 +60,21 @@ def test_more_accounts_do_not_lengthen_the_critical_path_but_lengthen_a_serial_o
     five, _ = critical_path(deployment_steps(list("abcde")))
     assert one == five
     assert serial_minutes(list("abcde")) > serial_minutes(["a"]) > one
-    per_account = AWS_MINUTES["vpc_endpoint"] + 2 * AWS_MINUTES["db_proxy_endpoint"] + AWS_MINUTES["lambda_vpc"]
+    per_account = (
+        AWS_MINUTES["vpc_endpoint"]
+        + 2 * AWS_MINUTES["db_proxy_endpoint"]
+        + AWS_MINUTES["iam_role_propagation"]
+        + AWS_MINUTES["lambda_vpc"]
+    )
     assert serial_minutes(list("ab")) - serial_minutes(["a"]) == per_account
 
 
 def test_readers_are_on_the_graph():
     steps = deployment_steps(["a"], readers=2)
     assert {"reader 1 available", "reader 2 available"} <= set(names(steps))
-    total, _ = critical_path(steps, {**AWS_MINUTES, "db_instance": 1, "db_cluster": 1, "db_proxy": 0.5})
-    assert total == 3.5  # proxy 0.5 + endpoints or target registration 3
+    minutes = {**AWS_MINUTES, "db_instance": 1, "db_cluster": 1, "db_proxy": 0.5, "iam_role_propagation": 0}
+    total, _ = critical_path(steps, minutes)
+    assert total == 4  # instances 1 + target registration 3 (the endpoints: proxy 0.5 + 3)
 
 
 def test_a_cycle_or_an_unknown_step_is_refused():
@@ -75,6 +89,6 @@ def test_a_cycle_or_an_unknown_step_is_refused():
 def test_the_command_prints_the_path(capsys):
     assert main(["--accounts", "3"]) == 0
     out = capsys.readouterr().out
-    assert "critical path: 8 AWS minutes" in out
+    assert "critical path: 11.25 AWS minutes" in out
     assert "writer instance" in out
     assert f"serial order (stage after stage, one account at a time): {serial_minutes(list('abc')):g}" in out

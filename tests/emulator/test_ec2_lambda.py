@@ -206,6 +206,9 @@ def code_zip() -> bytes:
     return buffer.getvalue()
 
 
+VPC_ACCESS = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+
+
 @pytest.fixture(scope="module")
 def roles(aws):
     """An execution role per account that creates functions."""
@@ -215,12 +218,14 @@ def roles(aws):
             {"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}
         ],
     }
-    return {
-        account: aws.client("iam", account).create_role(
-            RoleName="lambda-in-vpc", AssumeRolePolicyDocument=json.dumps(trust)
-        )["Role"]["Arn"]
-        for account in ("application-a", "database")
-    }
+    arns = {}
+    for account in ("application-a", "database"):
+        iam = aws.client("iam", account)
+        arns[account] = iam.create_role(RoleName="lambda-in-vpc", AssumeRolePolicyDocument=json.dumps(trust))["Role"][
+            "Arn"
+        ]
+        iam.attach_role_policy(RoleName="lambda-in-vpc", PolicyArn=VPC_ACCESS)
+    return arns
 
 
 def create_function(aws, roles, name: str, account: str = "application-a", **kwargs) -> dict:

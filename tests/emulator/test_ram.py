@@ -542,3 +542,70 @@ def test_requests_are_logged_with_their_actions(aws):
         ("TagResource", True),
         ("DeleteResourceShare", True),
     ]
+
+
+ORGANIZATION_ONLY = (
+    "The resource you are attempting to share can only be shared within your AWS Organization. "
+    "This error may also occur if you have not enabled sharing with your AWS organization, "
+    "or that onboarding process is still in progress."
+)
+
+
+def test_trusted_access_is_read_and_changed_from_the_management_account_only(aws):
+    management = aws.client("organizations", "management")
+    enabled = management.list_aws_service_access_for_organization()["EnabledServicePrincipals"]
+    assert "ram.amazonaws.com" in [s["ServicePrincipal"] for s in enabled]
+    for call in (
+        lambda: aws.client("organizations", "database").list_aws_service_access_for_organization(),
+        lambda: aws.client("organizations", "application-a").disable_aws_service_access(
+            ServicePrincipal="ram.amazonaws.com"
+        ),
+    ):
+        with pytest.raises(ClientError) as info:
+            call()
+        assert error_code(info) == "AccessDeniedException"
+
+
+def test_subnets_cannot_be_shared_while_sharing_with_the_organization_is_off(aws):
+    """The organization setting: RAM's trusted access, turned off from the management account."""
+    management = aws.client("organizations", "management")
+    ram = aws.client("ram", "application-a")
+    _, subnets = make_subnets(aws, cidr="10.9.30")
+    arns = [s["SubnetArn"] for s in subnets]
+    management.disable_aws_service_access(ServicePrincipal="ram.amazonaws.com")
+    try:
+        share = ram.create_resource_share(
+            name="needs-org-sharing", resourceArns=arns[:1], principals=[DATABASE], allowExternalPrincipals=False
+        )["resourceShare"]
+        assert share["status"] == "ACTIVE"
+        associations = ram.get_resource_share_associations(
+            associationType="RESOURCE", resourceShareArns=[share["resourceShareArn"]]
+        )["resourceShareAssociations"]
+        assert [(a["status"], a["statusMessage"]) for a in associations] == [("FAILED", ORGANIZATION_ONLY)]
+        principals = ram.get_resource_share_associations(
+            associationType="PRINCIPAL", resourceShareArns=[share["resourceShareArn"]]
+        )["resourceShareAssociations"]
+        assert [a["status"] for a in principals] == ["FAILED"]
+        # Nothing is visible to the database account.
+        seen = aws.client("ec2", "database").describe_subnets(Filters=[{"Name": "owner-id", "Values": [APP_A]}])
+        assert arns[0] not in [s["SubnetArn"] for s in seen["Subnets"]]
+        # Adding the principal again is refused at once (terraform-provider-aws issue 7769).
+        with pytest.raises(ClientError) as info:
+            ram.associate_resource_share(
+                resourceShareArn=share["resourceShareArn"], resourceArns=arns[1:], principals=[DATABASE]
+            )
+        assert error_code(info) == "OperationNotPermittedException"
+        assert info.value.response["Error"]["Message"] == ORGANIZATION_ONLY
+        # The share can still be deleted.
+        assert ram.delete_resource_share(resourceShareArn=share["resourceShareArn"])["returnValue"] is True
+        # aws ram enable-sharing-with-aws-organization, from the management account, turns it back on.
+        assert aws.client("ram", "management").enable_sharing_with_aws_organization()["returnValue"] is True
+        shared = ram.create_resource_share(
+            name="with-org-sharing", resourceArns=arns, principals=[DATABASE], allowExternalPrincipals=False
+        )["resourceShare"]
+        statuses = ram.get_resource_share_associations(
+            associationType="RESOURCE", resourceShareArns=[shared["resourceShareArn"]]
+        )["resourceShareAssociations"]
+        assert {a["status"] for a in statuses} == {"ASSOCIATED"}
+    finally:
+        management.enable_aws_service_access(ServicePrincipal="ram.amazonaws.com")

@@ -89,3 +89,69 @@ def test_paginates(rds):
     pages = list(rds.get_paginator("describe_db_engine_versions").paginate(PaginationConfig={"PageSize": 20}))
     assert len(pages) == 2
     assert [v for p in pages for v in p["DBEngineVersions"]] == rds.describe_db_engine_versions()["DBEngineVersions"]
+
+
+# -- versions that age ---------------------------------------------------------
+def create_cluster(rds, name: str, version: str | None) -> dict:
+    kwargs = {"EngineVersion": version} if version else {}
+    return rds.create_db_cluster(
+        DBClusterIdentifier=name, Engine="aurora-postgresql", MasterUsername="postgres",
+        MasterUserPassword="not-a-real-password", **kwargs,
+    )["DBCluster"]  # fmt: skip
+
+
+def cluster_version(rds, name: str) -> str:
+    return rds.describe_db_clusters(DBClusterIdentifier=name)["DBClusters"][0]["EngineVersion"]
+
+
+def test_create_db_cluster_takes_offered_versions_and_resolves_a_major(aws):
+    rds = aws.client("rds")
+    assert create_cluster(rds, "exact", "16.4")["EngineVersion"] == "16.4"
+    assert create_cluster(rds, "major", "17")["EngineVersion"] == "17.4"  # the major's default
+    assert create_cluster(rds, "engine-default", None)["EngineVersion"] == "16.6"
+    for version in ("16.99", "15.2", "99"):  # unknown, deprecated, unknown major
+        with pytest.raises(ClientError) as info:
+            create_cluster(rds, "refused", version)
+        assert info.value.response["Error"]["Code"] == "InvalidParameterCombination"
+        assert info.value.response["Error"]["Message"] == f"Cannot find version {version} for aurora-postgresql"
+
+
+def test_a_retired_version_is_no_longer_offered_and_its_clusters_are_upgraded(aws):
+    rds = aws.client("rds")
+    create_cluster(rds, "aging", "16.6")
+    aws.control.configure(retired_engine_versions=["16.6"])
+    assert "16.6" not in versions(rds, Engine="aurora-postgresql")
+    (retired,) = rds.describe_db_engine_versions(Engine="aurora-postgresql", EngineVersion="16.6", IncludeAll=True)[
+        "DBEngineVersions"
+    ]
+    assert retired["Status"] == "deprecated"
+    # The major's default moves to the newest minor still offered.
+    assert versions(rds, Engine="aurora-postgresql", EngineVersion="16", DefaultOnly=True) == ["16.8"]
+    with pytest.raises(ClientError) as info:
+        create_cluster(rds, "too-late", "16.6")
+    assert info.value.response["Error"]["Message"] == "Cannot find version 16.6 for aurora-postgresql"
+    assert create_cluster(rds, "by-major", "16")["EngineVersion"] == "16.8"
+    # Aurora upgraded the cluster that ran the retired version.
+    assert cluster_version(rds, "aging") == "16.8"
+    aws.control.configure(retired_engine_versions=[])
+    assert cluster_version(rds, "aging") == "16.8"  # an upgrade is not undone
+
+
+def test_the_control_api_upgrades_a_cluster_minor_version(aws):
+    rds = aws.client("rds")
+    create_cluster(rds, "maintained", "16.4")
+    rds.create_db_instance(
+        DBInstanceIdentifier="maintained-1", DBClusterIdentifier="maintained", Engine="aurora-postgresql",
+        DBInstanceClass="db.serverless",
+    )  # fmt: skip
+    account = aws.account("database").account_id
+    assert aws.control.upgrade_minor_version(account, aws.region, "maintained") == "16.8"
+    assert cluster_version(rds, "maintained") == "16.8"
+    instance = rds.describe_db_instances(DBInstanceIdentifier="maintained-1")["DBInstances"][0]
+    assert instance["EngineVersion"] == "16.8"
+    import urllib.error
+
+    for version in ("17.4", "16.4"):  # another major; not newer
+        with pytest.raises(urllib.error.HTTPError) as info:
+            aws.control.upgrade_minor_version(account, aws.region, "maintained", version)
+        assert info.value.code == 400

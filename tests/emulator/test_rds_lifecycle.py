@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 import pytest
 from botocore.exceptions import ClientError
 
+from tests.conftest import MONITORING_POLICY, MONITORING_TRUST
 from tests.emulator.test_rds_proxy import error_code
+
+MONITORING_REFUSED = (
+    "IAM role ARN value is invalid or does not include the required permissions for: ENHANCED_MONITORING"
+)
 
 FAST = {"Delay": 0.02, "MaxAttempts": 250}
 
@@ -22,12 +28,13 @@ def create_cluster(rds, name: str = "aurora") -> dict:
     )["DBCluster"]
 
 
-def create_instance(rds, name: str, cluster: str = "aurora") -> dict:
+def create_instance(rds, name: str, cluster: str = "aurora", **kwargs) -> dict:
     return rds.create_db_instance(
         DBInstanceIdentifier=name,
         DBClusterIdentifier=cluster,
         Engine="aurora-postgresql",
         DBInstanceClass="db.serverless",
+        **kwargs,
     )["DBInstance"]
 
 
@@ -55,17 +62,21 @@ def test_everything_is_available_at_once_without_delay(aws):
 
 def test_cluster_and_instances_take_their_provisioning_time(aws):
     rds = aws.client("rds")
-    aws.control.configure(delay_scale=0.04)  # cluster 6 min -> 0.24 s, instance 8 min -> 0.32 s
+    # Cluster 6 min -> 0.24 s, instance 8 min -> 0.32 s, each held in its transitional status until released,
+    # so that what is seen before does not depend on the machine's speed.
+    aws.control.configure(delay_scale=0.04, hold=["db_cluster", "db_instance"])
     assert create_cluster(rds)["Status"] == "creating"
     assert cluster_status(rds) == "creating"
     assert cluster_status(rds) == "creating"  # not only once
     assert create_instance(rds, "aurora-1")["DBInstanceStatus"] == "creating"
     assert instance_status(rds, "aurora-1") == "creating"
+    aws.control.configure(hold=[])
     # botocore's own waiters see the transitions.
     rds.get_waiter("db_cluster_available").wait(DBClusterIdentifier="aurora", WaiterConfig=FAST)
     rds.get_waiter("db_instance_available").wait(DBInstanceIdentifier="aurora-1", WaiterConfig=FAST)
     assert (cluster_status(rds), instance_status(rds, "aurora-1")) == ("available", "available")
 
+    aws.control.configure(hold=["db_instance_delete", "db_cluster_delete"])
     assert rds.delete_db_instance(DBInstanceIdentifier="aurora-1")["DBInstance"]["DBInstanceStatus"] == "deleting"
     assert instance_status(rds, "aurora-1") == "deleting"
     with pytest.raises(ClientError) as excinfo:
@@ -77,6 +88,7 @@ def test_cluster_and_instances_take_their_provisioning_time(aws):
     with pytest.raises(ClientError) as excinfo:
         rds.delete_db_cluster(DBClusterIdentifier="aurora", SkipFinalSnapshot=True)
     assert error_code(excinfo) == "InvalidDBClusterStateFault"
+    aws.control.configure(hold=[])
     rds.get_waiter("db_instance_deleted").wait(DBInstanceIdentifier="aurora-1", WaiterConfig=FAST)
     rds.get_waiter("db_cluster_deleted").wait(DBClusterIdentifier="aurora", WaiterConfig=FAST)
     assert rds.describe_db_instances()["DBInstances"] == []
@@ -142,13 +154,14 @@ def test_aws_minutes_override_one_operation_and_reset(aws):
 
 def test_an_instance_is_not_available_before_its_cluster(aws):
     rds = aws.client("rds")
-    # The cluster takes 600 minutes (6 s), its instance its usual 8 (0.08 s).
-    aws.control.configure(delay_scale=0.01, aws_minutes={"db_cluster": 600})
+    # No delays, so the instance's own time is over at once; the cluster is held in "creating".
+    aws.control.configure(hold=["db_cluster"])
     create_cluster(rds)
     assert create_instance(rds, "aurora-1")["DBInstanceStatus"] == "creating"  # accepted at once, as on AWS
-    time.sleep(0.3)  # well past the instance's own time
     assert instance_status(rds, "aurora-1") == "creating"
     assert cluster_status(rds) == "creating"
+    aws.control.configure(hold=[])
+    assert (cluster_status(rds), instance_status(rds, "aurora-1")) == ("available", "available")
 
 
 def test_modify_db_subnet_group_changes_the_group_in_place(aws):
@@ -176,3 +189,85 @@ def test_modify_db_cluster_turns_iam_authentication_off_and_on(aws):
         assert returned["DBCluster"]["IAMDatabaseAuthenticationEnabled"] is enabled
         described = rds.describe_db_clusters(DBClusterIdentifier="iam")["DBClusters"][0]
         assert described["IAMDatabaseAuthenticationEnabled"] is enabled
+
+
+def test_a_held_operation_stays_transitional_until_released(aws):
+    rds = aws.client("rds")
+    aws.control.configure(hold=["db_cluster"])  # delay_scale is 0: it would be available at once
+    create_cluster(rds)
+    create_instance(rds, "aurora-1")
+    assert (cluster_status(rds), instance_status(rds, "aurora-1")) == ("creating", "creating")
+    assert (cluster_status(rds), instance_status(rds, "aurora-1")) == ("creating", "creating")
+    aws.control.configure(hold=[])
+    assert (cluster_status(rds), instance_status(rds, "aurora-1")) == ("available", "available")
+
+
+def test_hold_names_known_operations_only(aws):
+    import urllib.error
+
+    with pytest.raises(urllib.error.HTTPError) as info:
+        aws.control.configure(hold=["db_clusters"])
+    assert info.value.code == 400
+    assert aws.control.config()["hold"] == []
+
+
+def test_an_instance_with_enhanced_monitoring_configures_it_before_it_is_available(aws, monitoring_role):
+    rds = aws.client("rds")
+    create_cluster(rds)
+    # Creating for the first 0.1 s, then configuring Enhanced Monitoring until the hold is lifted.
+    aws.control.configure(delay_scale=0.1, aws_minutes={"db_instance": 2, "db_instance_monitoring": 1})
+    aws.control.configure(hold=["db_instance_monitoring"])
+    created = create_instance(rds, "aurora-1", MonitoringInterval=60, MonitoringRoleArn=monitoring_role)
+    assert created["DBInstanceStatus"] == "creating"
+    seen = wait_for_status(rds, "aurora-1", lambda status: status != "creating")
+    assert seen == "configuring-enhanced-monitoring"
+    assert instance_status(rds, "aurora-1") == "configuring-enhanced-monitoring"
+    aws.control.configure(hold=[])
+    assert wait_for_status(rds, "aurora-1", "available".__eq__) == "available"
+
+
+def test_an_instance_without_enhanced_monitoring_never_configures_it(aws):
+    rds = aws.client("rds")
+    create_cluster(rds)
+    aws.control.configure(delay_scale=0.1, aws_minutes={"db_instance": 2}, hold=["db_instance_monitoring"])
+    create_instance(rds, "aurora-1")
+    assert wait_for_status(rds, "aurora-1", lambda status: status != "creating") == "available"
+
+
+def wait_for_status(rds, name: str, predicate, timeout: float = 10.0) -> str:
+    deadline = time.monotonic() + timeout
+    status = instance_status(rds, name)
+    while not predicate(status) and time.monotonic() < deadline:
+        time.sleep(0.01)
+        status = instance_status(rds, name)
+    return status
+
+
+def test_the_enhanced_monitoring_role_must_exist_trust_rds_allow_the_metrics_and_have_propagated(aws):
+    rds, iam = aws.client("rds"), aws.client("iam")
+    create_cluster(rds)
+    arn = "arn:aws:iam::111111111111:role/rds-monitoring"
+
+    def refused(name: str) -> str:
+        with pytest.raises(ClientError) as excinfo:
+            create_instance(rds, name, MonitoringInterval=60, MonitoringRoleArn=arn)
+        assert excinfo.value.response["Error"]["Message"] == MONITORING_REFUSED
+        return error_code(excinfo)
+
+    assert refused("no-role") == "InvalidParameterValue"
+    lambda_trust = {"Version": "2012-10-17", "Statement": [{**MONITORING_TRUST["Statement"][0]}]}
+    lambda_trust["Statement"][0]["Principal"] = {"Service": "lambda.amazonaws.com"}
+    iam.create_role(RoleName="rds-monitoring", AssumeRolePolicyDocument=json.dumps(lambda_trust))
+    assert refused("untrusting-role") == "InvalidParameterValue"
+    iam.update_assume_role_policy(RoleName="rds-monitoring", PolicyDocument=json.dumps(MONITORING_TRUST))
+    assert refused("role-without-permissions") == "InvalidParameterValue"
+    aws.control.configure(hold=["iam_role_propagation"])
+    iam.attach_role_policy(RoleName="rds-monitoring", PolicyArn=MONITORING_POLICY)
+    assert refused("role-not-propagated") == "InvalidParameterValue"
+    aws.control.configure(hold=[])
+    assert create_instance(rds, "aurora-1", MonitoringInterval=60, MonitoringRoleArn=arn)["MonitoringRoleArn"] == arn
+    # ModifyDBInstance checks it too.
+    iam.detach_role_policy(RoleName="rds-monitoring", PolicyArn=MONITORING_POLICY)
+    with pytest.raises(ClientError) as excinfo:
+        rds.modify_db_instance(DBInstanceIdentifier="aurora-1", MonitoringInterval=30, ApplyImmediately=True)
+    assert excinfo.value.response["Error"]["Message"] == MONITORING_REFUSED

@@ -3,12 +3,15 @@ provisioning time, targets, and DeleteDBProxy."""
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import datetime
 
 import pytest
 from botocore.exceptions import ClientError
+
+from tests.conftest import PROXY_SECRETS, PROXY_TRUST
 
 DB_ACCOUNT = "111111111111"
 PROXY_ARN = re.compile(r"^arn:aws:rds:eu-west-1:111111111111:db-proxy:prx-[0-9a-f]{17}$")
@@ -198,22 +201,26 @@ def test_modify_db_proxy_errors(aws):
 def test_proxy_status_follows_provisioning_time(aws):
     _, subnets = make_network(aws)
     rds = aws.client("rds")
-    aws.control.configure(delay_scale=0.05)  # creating 4 min -> 0.2 s
+    # Creating 4 min -> 0.2 s; each transition is held until the test has looked at it.
+    aws.control.configure(delay_scale=0.05, hold=["db_proxy"])
     assert create_proxy(rds, subnets)["Status"] == "creating"
     assert proxy_status(rds) == "creating"
     with pytest.raises(ClientError) as excinfo:
         rds.modify_db_proxy(DBProxyName="db-proxy", RequireTLS=True)
     assert error_code(excinfo) == "InvalidDBProxyStateFault"
+    aws.control.configure(hold=[])
     assert wait_until(lambda: proxy_status(rds), "available".__eq__) == "available"
 
     assert rds.modify_db_proxy(DBProxyName="db-proxy", RequireTLS=True)["DBProxy"]["Status"] == "modifying"
     assert wait_until(lambda: proxy_status(rds), "available".__eq__) == "available"
 
+    aws.control.configure(hold=["db_proxy_delete"])
     assert rds.delete_db_proxy(DBProxyName="db-proxy")["DBProxy"]["Status"] == "deleting"
     assert proxy_status(rds) == "deleting"
     with pytest.raises(ClientError) as excinfo:
         rds.delete_db_proxy(DBProxyName="db-proxy")
     assert error_code(excinfo) == "InvalidDBProxyStateFault"
+    aws.control.configure(hold=[])
     assert wait_until(lambda: rds.describe_db_proxies()["DBProxies"], lambda v: v == []) == []
     with pytest.raises(ClientError) as excinfo:
         rds.delete_db_proxy(DBProxyName="db-proxy")
@@ -231,7 +238,7 @@ def test_emulator_status_tag_ends_proxy_creation_in_failure(aws):
 
 
 # -- targets -----------------------------------------------------------------
-def make_cluster(aws, readers: int = 1) -> None:
+def make_cluster(aws, readers: int = 1, **instance_options) -> None:
     rds = aws.client("rds")
     rds.create_db_cluster(
         DBClusterIdentifier="aurora",
@@ -246,15 +253,16 @@ def make_cluster(aws, readers: int = 1) -> None:
             DBClusterIdentifier="aurora",
             Engine="aurora-postgresql",
             DBInstanceClass="db.serverless",
+            **instance_options,
         )
 
 
-def test_register_targets_reports_registering_then_available(aws):
+def test_register_targets_reports_registering_then_available(aws, proxy_role):
     _, subnets = make_network(aws)
     make_cluster(aws)
     rds = aws.client("rds")
     create_proxy(rds, subnets)
-    aws.control.configure(delay_scale=0.05)  # 3 min -> 0.15 s
+    aws.control.configure(delay_scale=0.05, hold=["db_proxy_target"])  # 3 min -> 0.15 s, once released
     registered = rds.register_db_proxy_targets(DBProxyName="db-proxy", DBClusterIdentifiers=["aurora"])[
         "DBProxyTargets"
     ]
@@ -275,10 +283,11 @@ def test_register_targets_reports_registering_then_available(aws):
         return [t["TargetHealth"]["State"] for t in rds.describe_db_proxy_targets(DBProxyName="db-proxy")["Targets"]]
 
     assert states() == ["REGISTERING"] * 3
+    aws.control.configure(hold=[])
     assert wait_until(states, lambda s: s == ["AVAILABLE"] * 3) == ["AVAILABLE"] * 3
 
 
-def test_target_errors_and_deregistration(aws):
+def test_target_errors_and_deregistration(aws, proxy_role):
     _, subnets = make_network(aws)
     make_cluster(aws, readers=0)
     rds = aws.client("rds")
@@ -315,8 +324,76 @@ def test_targets_wait_for_the_proxy(aws):
     _, subnets = make_network(aws)
     make_cluster(aws, readers=0)
     rds = aws.client("rds")
-    aws.control.configure(delay_scale=0.05)
+    aws.control.configure(hold=["db_proxy"])
     create_proxy(rds, subnets)
     with pytest.raises(ClientError) as excinfo:
         rds.register_db_proxy_targets(DBProxyName="db-proxy", DBClusterIdentifiers=["aurora"])
     assert error_code(excinfo) == "InvalidDBProxyStateFault"
+
+
+def test_targets_are_refused_while_an_instance_is_creating_or_configuring_monitoring(aws, monitoring_role):
+    _, subnets = make_network(aws)
+    rds = aws.client("rds")
+    create_proxy(rds, subnets)
+    # The cluster and its instances stay in their transitional statuses until the holds are lifted.
+    aws.control.configure(hold=["db_cluster", "db_instance_monitoring"])
+    make_cluster(aws, readers=1, MonitoringInterval=60, MonitoringRoleArn=monitoring_role)
+    with pytest.raises(ClientError) as excinfo:
+        rds.register_db_proxy_targets(DBProxyName="db-proxy", DBClusterIdentifiers=["aurora"])
+    assert error_code(excinfo) == "InvalidDBClusterStateFault"
+    assert excinfo.value.response["Error"]["Message"] == (
+        "DB Cluster aurora is in an unsupported state - CREATING, needs to be in [AVAILABLE, MODIFYING, BACKING_UP]"
+    )
+    aws.control.configure(hold=["db_instance_monitoring"])  # the cluster is available, its instances are not
+    for kwargs in ({"DBClusterIdentifiers": ["aurora"]}, {"DBInstanceIdentifiers": ["aurora-1"]}):
+        with pytest.raises(ClientError) as excinfo:
+            rds.register_db_proxy_targets(DBProxyName="db-proxy", **kwargs)
+        assert error_code(excinfo) == "InvalidDBInstanceState"
+        assert excinfo.value.response["Error"]["Message"] == (
+            f"DB Instance aurora-{0 if 'DBClusterIdentifiers' in kwargs else 1} is in an unsupported state - "
+            "CONFIGURING_ENHANCED_MONITORING, needs to be in [AVAILABLE, MODIFYING, BACKING_UP]"
+        )
+    # Nothing was registered by the refused calls.
+    assert rds.describe_db_proxy_targets(DBProxyName="db-proxy")["Targets"] == []
+    aws.control.configure(hold=[])
+    registered = rds.register_db_proxy_targets(DBProxyName="db-proxy", DBClusterIdentifiers=["aurora"])
+    assert len(registered["DBProxyTargets"]) == 3
+
+
+def test_targets_stay_unavailable_while_the_proxy_cannot_use_its_role(aws):
+    _, subnets = make_network(aws)
+    make_cluster(aws, readers=0)
+    rds, iam = aws.client("rds"), aws.client("iam")
+    create_proxy(rds, subnets, DefaultAuthScheme="NONE", Auth=[{"AuthScheme": "SECRETS", "SecretArn": SECRET}])
+    rds.register_db_proxy_targets(DBProxyName="db-proxy", DBClusterIdentifiers=["aurora"])
+
+    def health():
+        return [t["TargetHealth"] for t in rds.describe_db_proxy_targets(DBProxyName="db-proxy")["Targets"]]
+
+    # No role yet, then a role that does not trust RDS, then one that cannot read the secret.
+    ec2_trust = {
+        **PROXY_TRUST,
+        "Statement": [{**PROXY_TRUST["Statement"][0], "Principal": {"Service": "ec2.amazonaws.com"}}],
+    }
+
+    def create_untrusting_role():
+        iam.create_role(RoleName="proxy-role", AssumeRolePolicyDocument=json.dumps(ec2_trust))
+
+    def trust_rds():
+        iam.update_assume_role_policy(RoleName="proxy-role", PolicyDocument=json.dumps(PROXY_TRUST))
+
+    for step, expected in (
+        (lambda: None, "does not exist"),
+        (create_untrusting_role, "does not trust rds.amazonaws.com"),
+        (trust_rds, "does not allow secretsmanager:GetSecretValue"),
+    ):
+        step()
+        states = health()
+        assert {(h["State"], h.get("Reason")) for h in states} == {("UNAVAILABLE", "AUTH_FAILURE")}
+        assert all(expected in h["Description"] for h in states), states
+    # A role that can do everything, but was changed seconds ago: IAM has not propagated it yet.
+    aws.control.configure(hold=["iam_role_propagation"])
+    iam.put_role_policy(RoleName="proxy-role", PolicyName="secrets", PolicyDocument=json.dumps(PROXY_SECRETS))
+    assert all("has not propagated yet" in h["Description"] for h in health())
+    aws.control.configure(hold=[])
+    assert health() == [{"State": "AVAILABLE"}, {"State": "AVAILABLE"}]

@@ -178,23 +178,27 @@ def test_modify_endpoint(aws, proxy):
 def test_endpoint_status_follows_provisioning_time(aws, proxy):
     _, _, subnets = proxy
     rds = aws.client("rds")
-    aws.control.configure(delay_scale=0.05)  # creating 3 min -> 0.15 s, modifying and deleting 1 min -> 0.05 s
+    # Creating 3 min -> 0.15 s, modifying and deleting 1 min -> 0.05 s, each held until the test has looked at it.
+    aws.control.configure(delay_scale=0.05, hold=["db_proxy_endpoint"])
     assert create_endpoint(rds, subnets)["Status"] == "creating"
     assert endpoint_status(rds, "app-rw") == "creating"
     with pytest.raises(ClientError) as excinfo:
         rds.modify_db_proxy_endpoint(DBProxyEndpointName="app-rw", NewDBProxyEndpointName="other")
     assert error_code(excinfo) == "InvalidDBProxyEndpointStateFault"
+    aws.control.configure(hold=[])
     assert wait_until(lambda: endpoint_status(rds, "app-rw"), "available".__eq__) == "available"
 
     modified = rds.modify_db_proxy_endpoint(DBProxyEndpointName="app-rw", NewDBProxyEndpointName="other")
     assert modified["DBProxyEndpoint"]["Status"] == "modifying"
     assert wait_until(lambda: endpoint_status(rds, "other"), "available".__eq__) == "available"
 
+    aws.control.configure(hold=["db_proxy_endpoint_delete"])
     assert rds.delete_db_proxy_endpoint(DBProxyEndpointName="other")["DBProxyEndpoint"]["Status"] == "deleting"
     assert endpoint_status(rds, "other") == "deleting"
     with pytest.raises(ClientError) as excinfo:
         rds.delete_db_proxy_endpoint(DBProxyEndpointName="other")
     assert error_code(excinfo) == "InvalidDBProxyEndpointStateFault"
+    aws.control.configure(hold=[])
 
     def names():
         return [e["DBProxyEndpointName"] for e in rds.describe_db_proxy_endpoints()["DBProxyEndpoints"]]
@@ -205,7 +209,7 @@ def test_endpoint_status_follows_provisioning_time(aws, proxy):
 def test_endpoint_waits_for_its_proxy(aws):
     _, subnets = make_network(aws)
     rds = aws.client("rds")
-    aws.control.configure(delay_scale=0.05)
+    aws.control.configure(hold=["db_proxy"])
     create_proxy(rds, subnets)
     with pytest.raises(ClientError) as excinfo:
         create_endpoint(rds, subnets)
@@ -218,9 +222,10 @@ def test_deleting_a_proxy_deletes_its_endpoints(aws, proxy):
     _, _, subnets = proxy
     rds = aws.client("rds")
     create_endpoint(rds, subnets)
-    aws.control.configure(delay_scale=0.05)
+    aws.control.configure(delay_scale=0.05, hold=["db_proxy_delete"])
     rds.delete_db_proxy(DBProxyName="db-proxy")
     assert endpoint_status(rds, "app-rw") == "deleting"
+    aws.control.configure(hold=[])
     assert wait_until(lambda: rds.describe_db_proxy_endpoints()["DBProxyEndpoints"], [].__eq__) == []
     with pytest.raises(ClientError) as excinfo:
         rds.describe_db_proxy_endpoints(DBProxyEndpointName="app-rw")

@@ -38,7 +38,8 @@ class Run:
         return {name: r.get("msg", "") for name, r in self.results().items() if r.get("failed")}
 
 
-def run_playbook(emulator, playbook: str, variables: dict, tmp_path: Path, check: bool = False) -> Run:
+def start_playbook(emulator, playbook: str, variables: dict, tmp_path: Path, check: bool = False) -> subprocess.Popen:
+    """Start ansible-playbook in the background; ``finish`` waits for it and reads its results."""
     extra = tmp_path / "extra-vars.json"
     extra.write_text(json.dumps(variables))
     env = {
@@ -51,12 +52,20 @@ def run_playbook(emulator, playbook: str, variables: dict, tmp_path: Path, check
     command = ["ansible-playbook", str(PLAYBOOKS / playbook), "-e", f"@{extra}"]
     if check:
         command.append("--check")
-    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+
+def finish(process: subprocess.Popen) -> Run:
+    stdout, stderr = process.communicate(timeout=600)
     try:
-        output = json.loads(done.stdout)
+        output = json.loads(stdout)
     except json.JSONDecodeError as e:
-        raise AssertionError(f"ansible-playbook printed no JSON:\n{done.stdout}\n{done.stderr}") from e
-    return Run(done.returncode, output, done.stderr)
+        raise AssertionError(f"ansible-playbook printed no JSON:\n{stdout}\n{stderr}") from e
+    return Run(process.returncode, output, stderr)
+
+
+def run_playbook(emulator, playbook: str, variables: dict, tmp_path: Path, check: bool = False) -> Run:
+    return finish(start_playbook(emulator, playbook, variables, tmp_path, check))
 
 
 def four_runs(emulator, playbook: str, variables: dict, tmp_path: Path) -> list[Run]:

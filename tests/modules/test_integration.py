@@ -5,9 +5,11 @@ throttling and server errors, and failure statuses."""
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from .playbook_runner import count, four_runs, mutating, run_playbook
+from .playbook_runner import count, finish, four_runs, mutating, run_playbook, start_playbook
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +44,7 @@ def _network(ec2, cidr_prefix: str) -> tuple[str, list[str]]:
 
 
 @pytest.fixture
-def deployment(aws):
+def deployment(aws, proxy_role):
     """Both accounts' networks and an Aurora cluster with a writer and a reader;
     returns the extra vars of present.yml (plus the IDs under ``ids``)."""
     aws.control.configure(delay_scale=DELAY_SCALE)
@@ -74,7 +76,7 @@ def deployment(aws):
         "share_tags": {"Name": "orders-subnets"},
         "proxy_name": "orders",
         "secret_arn": f"arn:aws:secretsmanager:{aws.region}:{DATABASE}:secret:orders-AbCdEf",
-        "proxy_role_arn": f"arn:aws:iam::{DATABASE}:role/orders-proxy",
+        "proxy_role_arn": proxy_role,
         "db_subnet_ids": db_subnets,
         "db_subnet_ids_one_zone": [db_subnets[0], one_zone["Subnet"]["SubnetId"]],
         "proxy_security_group_ids": [proxy_group],
@@ -235,3 +237,37 @@ def test_failure_statuses_and_bad_input(aws, deployment, tmp_path):
     assert created <= {"CreateDBProxy", "CreateDBProxyEndpoint"}
     names = [p["DBProxyName"] for p in aws.client("rds", "database").describe_db_proxies()["DBProxies"]]
     assert "orders-one-zone" not in names
+
+
+def test_the_proxy_registers_its_target_once_the_instances_can_be(aws, deployment, monitoring_role, tmp_path):
+    """RDS Proxy refuses to register instances that are configuring Enhanced Monitoring: the module tries again
+    on that refusal alone until they are available."""
+    rds = aws.client("rds", "database")
+    rds.create_db_cluster(
+        DBClusterIdentifier="billing", Engine="aurora-postgresql", MasterUsername="postgres",
+        MasterUserPassword="not-a-secret-2",
+    )  # fmt: skip
+    aws.control.configure(hold=["db_instance_monitoring"])  # until released below
+    rds.create_db_instance(
+        DBInstanceIdentifier="billing-writer", DBClusterIdentifier="billing", Engine="aurora-postgresql",
+        DBInstanceClass="db.serverless", MonitoringInterval=60, MonitoringRoleArn=monitoring_role,
+    )  # fmt: skip
+    aws.control.reset_requests()
+    process = start_playbook(aws, "present.yml", {**deployment, "cluster_id": "billing"}, tmp_path)
+    deadline = time.monotonic() + 300
+    while (
+        not any(e["action"] == "RegisterDBProxyTargets" and e["status"] == 400 for e in aws.control.requests())
+        and time.monotonic() < deadline
+        and process.poll() is None
+    ):
+        time.sleep(0.1)
+    aws.control.configure(hold=[])
+    run = finish(process)
+
+    assert run.returncode == 0, run.failures()
+    statuses = [e["status"] for e in aws.control.requests() if e["action"] == "RegisterDBProxyTargets"]
+    assert statuses[0] == 400, "the first registration was not refused"
+    assert statuses[-1] == 200
+    targets = run.results()[PROXY]["targets"]
+    assert {t["rds_resource_id"] for t in targets if t["type"] == "RDS_INSTANCE"} == {"billing-writer"}
+    assert {t["target_health"]["state"] for t in targets} == {"AVAILABLE"}

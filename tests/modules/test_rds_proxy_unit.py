@@ -442,6 +442,40 @@ def test_missing_target_is_an_aws_error(stubs):
     assert stubs.pending() == {}
 
 
+NOT_READY = (
+    "DB Instance app-cluster-writer is in an unsupported state - CONFIGURING_ENHANCED_MONITORING, "
+    "needs to be in [AVAILABLE, MODIFYING, BACKING_UP]"
+)
+
+
+def test_targets_not_ready_to_register_are_registered_once_ready(stubs):
+    read_state(stubs)
+    describe(stubs)
+    register = {"DBProxyName": NAME, "TargetGroupName": "default", "DBClusterIdentifiers": ["app-cluster"]}
+    stubs.error("rds", "register_db_proxy_targets", "InvalidDBClusterStateFault", "DB Cluster app-cluster ...")
+    stubs.error("rds", "register_db_proxy_targets", "InvalidDBInstanceState", NOT_READY, expected=register)
+    stubs.add("rds", "register_db_proxy_targets", {}, register)
+    final_reads(stubs, registered=targets())
+    args = {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}, "wait": False, "wait_delay": 0.01}
+    outcome = run(rds_proxy, args, stubs)
+    assert not outcome.failed, outcome.result["msg"]
+    assert outcome.result["changed"] is True
+    assert stubs.pending() == {}
+
+
+def test_targets_still_not_ready_after_the_timeout_fail_naming_the_state(stubs):
+    read_state(stubs)
+    describe(stubs)
+    for _ in range(3):  # wait_timeout / wait_delay + 1 attempts
+        stubs.error("rds", "register_db_proxy_targets", "InvalidDBInstanceState", NOT_READY)
+    args = {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}, "wait_delay": 0.5, "wait_timeout": 1}
+    outcome = run(rds_proxy, args, stubs)
+    assert outcome.failed
+    assert "ready to register (RegisterDBProxyTargets)" in outcome.result["msg"]
+    assert "CONFIGURING_ENHANCED_MONITORING" in outcome.result["msg"]
+    assert stubs.pending() == {}
+
+
 def test_throttling_is_retried(stubs):
     stubs.error("rds", "describe_db_proxies", "Throttling", "Rate exceeded")
     not_found(stubs)

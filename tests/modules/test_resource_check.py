@@ -494,7 +494,6 @@ def database(aws):
             {
                 "identifier": "db",
                 "engine": "aurora-postgresql",
-                "engine_version": "16.6",
                 "port": 5432,
                 "db_subnet_group_name": "db",
                 "security_group_names": ["db-cluster"],
@@ -524,6 +523,7 @@ def test_a_cluster_as_made_is_in_sync_in_a_fixed_number_of_reads(aws, database):
     cluster = result["db_clusters"]["db"]
     assert cluster["arn"] == ids["cluster"]["DBClusterArn"]
     assert cluster["status"] == "available"
+    assert cluster["engine_version"] == "16.6"  # returned, not compared
     assert cluster["endpoint"] == ids["cluster"]["Endpoint"]
     assert cluster["reader_endpoint"] == ids["cluster"]["ReaderEndpoint"]
     assert cluster["instances"] == {"db-writer": "available", "db-reader-1": "available"}
@@ -633,7 +633,6 @@ def test_a_missing_cluster_secret_and_subnet_group_are_reported(aws):
                 {
                     "identifier": "none",
                     "engine": "aurora-postgresql",
-                    "engine_version": "16.6",
                     "port": 5432,
                     "db_subnet_group_name": "none",
                     "backup_retention_period": 7,

@@ -10,6 +10,7 @@ import shutil
 import signal
 import subprocess
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import yaml
@@ -79,25 +80,49 @@ def kill_playbook_at(
     line of its output matches the regular expression ``marker``: what a
     machine that dies mid-run leaves behind. Returns the
     output up to then; fails if the run ended before the marker."""
+    killed = run_playbook_reacting(playbook, emulator, inventory, {marker: None}, extra_args, timeout)
+    if killed.returncode is not None:
+        raise AssertionError(f"the run ended before {marker!r}:\n" + killed.stdout[-6000:])
+    return killed.stdout
+
+
+def run_playbook_reacting(
+    playbook: str,
+    emulator,
+    inventory: Path | None,
+    reactions: dict[str, Callable[[], None] | None],
+    extra_args: list[str] | None = None,
+    timeout: int = 900,
+) -> subprocess.CompletedProcess:
+    """Run a playbook and, the first time a line of its output matches one of
+    the regular expressions of ``reactions``, call its function (the run goes
+    on), or, for ``None``, kill the run there (SIGKILL, with every worker
+    process; the result's ``returncode`` is then ``None``). Output and errors
+    are merged in ``stdout``. Fails if the run outlives ``timeout`` seconds."""
     command, env = _command(playbook, emulator, inventory, extra_args)
     process = subprocess.Popen(
         command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
     )  # fmt: skip
     deadline = time.monotonic() + timeout
+    pending = dict(reactions)
     lines = []
     try:
         for line in process.stdout:
             lines.append(line)
-            if re.match(marker, line):
-                _kill_run(process)
-                return "".join(lines)
+            for marker in [m for m in pending if re.match(m, line)]:
+                action = pending.pop(marker)
+                if action is None:
+                    _kill_run(process)
+                    return subprocess.CompletedProcess(command, None, "".join(lines), "")
+                action()
             if time.monotonic() > deadline:
-                break
+                raise AssertionError(f"the run took more than {timeout} s:\n" + "".join(lines)[-6000:])
+        returncode = process.wait(timeout=max(1.0, deadline - time.monotonic()))
     finally:
         if process.poll() is None:
             _kill_run(process)
-    raise AssertionError(f"the run ended before {marker!r}:\n" + "".join(lines)[-6000:])
+    return subprocess.CompletedProcess(command, returncode, "".join(lines), "")
 
 
 def _descendants(pid: int) -> list[int]:

@@ -57,6 +57,17 @@ BAD_INPUTS = [
                  "db_cluster_reader_count (0) must be at least 1", id="no-reader"),
     pytest.param({"group_vars": {"deploy_overlap": "sometimes"}}, "deploy_overlap must be true or false",
                  id="deploy-overlap-not-bool"),
+    pytest.param({"group_vars": {"deployment_name": "xacct-"}}, "deployment_name must be", id="deployment-name-hyphen"),
+    pytest.param({"host_vars": {"application-a": {"app_network_vpc_cidr": "10.0.16.0/27"}}},
+                 "Host application-a: app_network_vpc_cidr 10.0.16.0/27 split by app_network_subnet_newbits 2 gives "
+                 "/29 subnets, but AWS subnets are /16 to /28", id="vpc-too-small-for-its-subnets"),
+    pytest.param({"host_vars": {"database": {"db_cluster_subnet_newbits": 1, "db_cluster_az_count": 3}}},
+                 "db_cluster_subnet_newbits 1 gives 2 subnets of 10.0.0.0/24, fewer than db_cluster_az_count 3",
+                 id="too-few-subnets-for-the-zones"),
+    pytest.param({"host_vars": {"database": {"db_cluster_engine_version": "sixteen"}}},
+                 "db_cluster_engine_version (sixteen) a major version such as 17", id="malformed-engine-version"),
+    pytest.param({"host_vars": {"application-b": {"iam_lambda_name": "f" * 65}}},
+                 "Host application-b: the function (from iam_lambda_name) would be", id="function-name-too-long"),
 ]  # fmt: skip
 
 
@@ -89,3 +100,57 @@ def test_both_configurations_agree():
             assert inner[section][key] == expected, key
             if key in paths:
                 assert (ROOT / "playbooks" / expected).exists(), key
+
+
+def _rename_host(inventory, old: str, new: str) -> None:
+    """Give an application host of a copied inventory another name."""
+    hosts = inventory.read_text().replace(f"{old}:", f"{new}:")
+    inventory.write_text(hosts)
+    host_vars = inventory.parent / "host_vars"
+    (host_vars / f"{old}.yml").rename(host_vars / f"{new}.yml")
+
+
+@pytest.mark.parametrize(
+    ("host", "message"),
+    [
+        pytest.param(
+            "application-with-a-name-long-enough-to-break-limits",
+            "the read-write endpoint (from rds_proxy_name and the account name "
+            "application-with-a-name-long-enough-to-break-limits) would be",
+            id="long-host-name",
+        ),
+        pytest.param(
+            "Application_B",
+            "the account name Application_B (the inventory host name of an application account) must be lower-case",
+            id="host-name-not-a-name-part",
+        ),
+    ],
+)
+def test_names_derived_from_host_names_fail_before_any_change(aws, tmp_path, host, message):
+    inventory = copy_inventory(tmp_path)
+    _rename_host(inventory, "application-b", host)
+    result = run_playbook("site.yml", aws, inventory=inventory)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert message in output
+    assert aws.control.mutating_requests() == []
+
+
+def test_a_retired_minor_version_fails_in_the_preflight_and_its_major_does_not(aws, tmp_path):
+    aws.control.configure(retired_engine_versions=["16.6"])
+    pinned = copy_inventory(tmp_path / "pinned", host_vars={"database": {"db_cluster_engine_version": "16.6"}})
+    result = run_playbook("playbooks/preflight.yml", aws, inventory=pinned)
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode != 0
+    assert "db_cluster_engine_version 16.6 of aurora-postgresql is not offered" in output
+    assert "ask for the major alone, such as 16" in output
+    major = copy_inventory(tmp_path / "major", host_vars={"database": {"db_cluster_engine_version": "16"}})
+    assert run_playbook("playbooks/preflight.yml", aws, inventory=major).returncode == 0
+
+
+def test_destroy_does_not_check_the_engine_version(aws, tmp_path):
+    inventory = copy_inventory(tmp_path, host_vars={"database": {"db_cluster_engine_version": "15.99"}})
+    aws.control.reset_requests()
+    result = run_playbook("playbooks/destroy.yml", aws, inventory=inventory)
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "DescribeDBEngineVersions" not in {e["action"] for e in aws.control.requests()}

@@ -17,7 +17,7 @@ import json
 import pytest
 from parliament import analyze_policy_string
 
-from .helpers import copy_inventory, kill_playbook_at, recap, run_playbook
+from .helpers import copy_inventory, kill_playbook_at, recap, run_playbook, run_playbook_reacting
 from .leftovers import deployment_resources, deployment_shape
 
 HOSTS = ("database", "application-a", "application-b")
@@ -26,13 +26,17 @@ DEPLOYMENT = "xacct"
 # Seconds of emulation per minute of AWS: a 6-minute cluster takes 0.12 s, so
 # every wait polls at least once without slowing the suite down much.
 DELAY_SCALE = 0.02
+# IAM's propagation is a matter of seconds on AWS; at this scale that would be
+# milliseconds, which no run would notice. A second, every time a role is
+# created or changed, makes the services refuse fresh roles as AWS does.
+MINUTES = {"iam_role_propagation": 50}
 FAULTS = {"fault_rate": 0.2, "fault_seed": 2026}
 VERBOSE = "-vvv"
-# The drills that kill a run inside the cluster wait: a second of emulation per
-# minute of AWS, and a cluster that takes 150 of them, so that it is still
-# creating when the run reaches the wait (playbooks/wait.yml, after the
-# functions: the deploy overlaps the cluster's provisioning with the rest).
-DRILL_SETTINGS = {"delay_scale": 1.0, "aws_minutes": {"db_cluster": 150}}
+# The drills that kill a run inside the cluster wait hold the cluster in
+# "creating" until they release it, so that it is still creating when the run
+# reaches the wait (playbooks/wait.yml, after the functions: the deploy
+# overlaps the cluster's provisioning with the rest), however slow the machine.
+HOLD_THE_CLUSTER = ["db_cluster"]
 
 
 def _ok(result):
@@ -46,12 +50,12 @@ def _ok(result):
 @pytest.fixture(scope="module")
 def story(emulator, tmp_path_factory):
     emulator.control.reset()
-    emulator.control.configure(delay_scale=DELAY_SCALE, fault_rate=0)
+    emulator.control.configure(delay_scale=DELAY_SCALE, fault_rate=0, aws_minutes=MINUTES)
     tmp = tmp_path_factory.mktemp("site")
     inventory = copy_inventory(tmp)
     state = {"inventory": inventory, "outputs": tmp / "outputs" / f"{DEPLOYMENT}.json", "verbose_output": []}
     yield state
-    emulator.control.configure(delay_scale=0, fault_rate=0)
+    emulator.control.configure(delay_scale=0, fault_rate=0, aws_minutes={})
 
 
 @pytest.fixture
@@ -72,11 +76,38 @@ def test_dry_run_on_empty_accounts_predicts_changes_and_changes_nothing(emulator
     assert emulator.control.mutating_requests() == []
 
 
+# The first deploy meets what AWS refuses at first: the Enhanced Monitoring
+# role is held unpropagated until the deploy has retried the instances for
+# it, and the instances are then held in "configuring-enhanced-monitoring"
+# (which RDS Proxy refuses to register as targets) until the deploy waits
+# for them.
+RETRYING_THE_INSTANCES = r"FAILED - RETRYING: \[database\]: .*Ensure the writer and the readers exist"
+INSIDE_THE_INSTANCES_WAIT = r"FAILED - RETRYING: \[database\]: .*Wait for the writer and the readers to become"
+
+
 def test_first_run_deploys_everything_through_throttling_and_server_errors(emulator, story, faults):
     emulator.control.reset_requests()
-    result = run_playbook("site.yml", emulator, story["inventory"], [VERBOSE])
+    emulator.control.configure(hold=["iam_role_propagation", "db_instance_monitoring"])
+    try:
+        result = run_playbook_reacting(
+            "site.yml", emulator, story["inventory"],
+            {
+                RETRYING_THE_INSTANCES: lambda: emulator.control.configure(hold=["db_instance_monitoring"]),
+                INSIDE_THE_INSTANCES_WAIT: lambda: emulator.control.configure(hold=[]),
+            },
+            [VERBOSE],
+        )  # fmt: skip
+    finally:
+        emulator.control.configure(hold=[])
     story["verbose_output"].append(result.stdout + result.stderr)
     counts = _ok(result)
+    requests = [e for e in emulator.control.requests() if not e["fault"]]
+    # RDS refused the monitoring role until it had propagated; the deploy tried again.
+    instances = [e["status"] for e in requests if e["action"] == "CreateDBInstance"]
+    assert 400 in instances and instances.count(200) == 2, instances
+    # The proxy's target was registered once the instances could be, not before (AWS would refuse).
+    registrations = [e["status"] for e in requests if e["action"] == "RegisterDBProxyTargets"]
+    assert registrations and set(registrations) == {200}, registrations
     assert all(c["changed"] > 0 for c in counts.values()), counts
     # The faults were real: a fifth of the calls were refused and retried.
     assert _faulted(emulator) > 0.1 * len(emulator.control.requests())
@@ -269,6 +300,20 @@ def test_dry_run_on_the_deployment_predicts_no_change(emulator, story):
     assert emulator.control.mutating_requests() == []
 
 
+def test_a_minor_version_upgrade_by_aws_is_neither_drift_nor_a_downgrade(emulator, story):
+    """AWS upgrades minor versions by itself: the next run leaves the upgraded cluster as it is."""
+    rds, cluster = emulator.client("rds", "database"), f"{DEPLOYMENT}-db"
+    before = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]["EngineVersion"]
+    account = emulator.account("database").account_id
+    upgraded = emulator.control.upgrade_minor_version(account, emulator.region, cluster)
+    assert upgraded.split(".")[0] == before.split(".")[0] and upgraded != before
+    emulator.control.reset_requests()
+    counts = _ok(run_playbook("site.yml", emulator, story["inventory"]))
+    assert all(c["changed"] == 0 for c in counts.values()), counts
+    assert emulator.control.mutating_requests() == []
+    assert rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"][0]["EngineVersion"] == upgraded
+
+
 def test_changes_made_outside_the_deployment_are_found_and_undone(emulator, story):
     """Each role's check finds a change made by hand, a dry run predicts its
     undoing, and the next run restores the desired state."""
@@ -327,7 +372,7 @@ def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
     resources, none twice), and the first deployment is left as it was."""
     before = deployment_shape(emulator, DEPLOYMENT)
     resumed = ["-e", "deployment_name=resumed"]
-    emulator.control.configure(**DRILL_SETTINGS)
+    emulator.control.configure(hold=HOLD_THE_CLUSTER)
     try:
         for marker in (AFTER_THE_SHARES, INSIDE_THE_CLUSTER_WAIT, AFTER_THE_PROXY):
             kill_playbook_at("site.yml", emulator, story["inventory"], marker, resumed)
@@ -339,9 +384,10 @@ def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
             if marker == INSIDE_THE_CLUSTER_WAIT:
                 (cluster,) = emulator.client("rds").describe_db_clusters(DBClusterIdentifier="resumed-db")["DBClusters"]
                 assert cluster["Status"] == "creating"
+                emulator.control.configure(hold=[])
         _ok(run_playbook("site.yml", emulator, story["inventory"], resumed))
     finally:
-        emulator.control.configure(delay_scale=DELAY_SCALE, aws_minutes={})
+        emulator.control.configure(hold=[])
     assert deployment_shape(emulator, "resumed") == before
     assert deployment_shape(emulator, DEPLOYMENT) == before
 
@@ -349,14 +395,14 @@ def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
 def test_a_half_built_deployment_is_destroyed_and_leaves_nothing(emulator, story):
     before = {name: deployment_resources(emulator, name) for name in (DEPLOYMENT, "resumed")}
     half = ["-e", "deployment_name=half"]
-    emulator.control.configure(**DRILL_SETTINGS)
+    emulator.control.configure(hold=HOLD_THE_CLUSTER)
     try:
         kill_playbook_at("site.yml", emulator, story["inventory"], INSIDE_THE_CLUSTER_WAIT, half)
         (cluster,) = emulator.client("rds").describe_db_clusters(DBClusterIdentifier="half-db")["DBClusters"]
         assert cluster["Status"] == "creating"
-        _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"], half))
     finally:
-        emulator.control.configure(delay_scale=DELAY_SCALE, aws_minutes={})
+        emulator.control.configure(hold=[])
+    _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"], half))
     assert deployment_resources(emulator, "half") == []
     # Other deployments in the same accounts are untouched.
     assert {name: deployment_resources(emulator, name) for name in before} == before

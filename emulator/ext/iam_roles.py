@@ -1,0 +1,216 @@
+"""IAM roles as AWS services see them: propagation time, trust and permissions.
+
+A service that is handed a role (Lambda an execution role, RDS an Enhanced
+Monitoring role, RDS Proxy the role that reads its secrets) assumes it
+through STS and uses its permissions.  Three things can make it refuse the
+role, and the additions of the other services ask :func:`service_problem`
+about each:
+
+- **propagation**: IAM is eventually consistent; "changes that you make are
+  not always immediately visible" (IAM User Guide, "Troubleshoot IAM"), and
+  "after you create an IAM role, it may take several seconds for the
+  permissions to propagate" (EC2 User Guide, IAM roles for Amazon EC2).  A
+  role created seconds ago, or whose trust or permission policies changed,
+  is refused: Lambda answers "The role defined for the function cannot be
+  assumed by Lambda." (aws-cli issue 7700), RDS "IAM role ARN value is
+  invalid or does not include the required permissions for:
+  ENHANCED_MONITORING" (pulumi issue 5628); terraform-provider-aws issue
+  6566 measured 10 to 30 seconds.  Every CreateRole, UpdateAssumeRolePolicy,
+  PutRolePolicy and AttachRolePolicy starts the role's propagation time
+  (``iam_role_propagation`` of ``AWS_MINUTES``) again;
+- **trust**: the role's trust policy must allow ``sts:AssumeRole`` to the
+  service principal, its conditions on ``aws:SourceAccount`` and
+  ``aws:SourceArn`` met for the resource the service acts for (IAM User
+  Guide, "The confused deputy problem");
+- **permissions**: the role's identity policies (inline and attached) must
+  allow what the service does with it, an explicit Deny winning (IAM User
+  Guide, "Policy evaluation logic").
+
+The evaluation covers what these services need: actions and resources with
+``*`` and ``?`` wildcards (actions compared without regard to case), ``Action``
+and ``NotAction``, ``Resource`` and ``NotResource``, and in trust policies the
+condition operators ``StringEquals``, ``StringLike``, ``ArnEquals`` and
+``ArnLike`` (an unknown operator or key fails the statement, as a condition
+that cannot be evaluated does not grant).  Conditions of identity policies
+are not evaluated; none of the permissions checked here carries one in the
+project's policies or in AWS's managed policies for these services.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable
+from typing import Any
+
+from .. import provisioning
+
+_CHANGING = ("create_role", "update_assume_role_policy", "put_role_policy", "attach_role_policy")
+
+
+def _listed(value: Any) -> list:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def _document(raw: Any) -> dict:
+    if isinstance(raw, dict):
+        return raw
+    from urllib.parse import unquote
+
+    text = raw if raw.lstrip().startswith("{") else unquote(raw)
+    return json.loads(text)
+
+
+def _matches(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    if ignore_case:
+        pattern, value = pattern.lower(), value.lower()
+    return fnmatch.fnmatchcase(value, pattern)
+
+
+def _action_matches(statement: dict, action: str) -> bool:
+    if "NotAction" in statement:
+        return not any(_matches(p, action, True) for p in _listed(statement["NotAction"]))
+    return any(_matches(p, action, True) for p in _listed(statement.get("Action")))
+
+
+def _resource_matches(statement: dict, resource: str) -> bool:
+    if "NotResource" in statement:
+        return not any(_matches(p, resource) for p in _listed(statement["NotResource"]))
+    return any(_matches(p, resource) for p in _listed(statement.get("Resource")))
+
+
+def _evaluate(statements: Iterable[dict], applies) -> bool:
+    """IAM's evaluation of the statements that apply: an explicit Deny wins, else any Allow grants."""
+    allowed = False
+    for statement in statements:
+        if not applies(statement):
+            continue
+        if statement.get("Effect") == "Deny":
+            return False
+        allowed = allowed or statement.get("Effect") == "Allow"
+    return allowed
+
+
+def _statements(document: dict) -> list[dict]:
+    return _listed(document.get("Statement"))
+
+
+# -- trust ---------------------------------------------------------------------
+_OPERATORS = {
+    "stringequals": lambda wanted, actual: actual == wanted,
+    "stringlike": lambda wanted, actual: _matches(wanted, actual),
+    "arnequals": lambda wanted, actual: actual == wanted,
+    "arnlike": lambda wanted, actual: _matches(wanted, actual),
+}
+
+
+def _conditions_met(statement: dict, context: dict[str, str]) -> bool:
+    for operator, tests in (statement.get("Condition") or {}).items():
+        compare = _OPERATORS.get(operator.lower())
+        if compare is None:
+            return False
+        for key, wanted in tests.items():
+            actual = {k.lower(): v for k, v in context.items()}.get(key.lower())
+            if actual is None or not any(compare(w, actual) for w in _listed(wanted)):
+                return False
+    return True
+
+
+def trusts_service(role: Any, service: str, context: dict[str, str]) -> bool:
+    """Whether the role's trust policy lets ``service`` (e.g. ``lambda.amazonaws.com``) assume it."""
+
+    def applies(statement: dict) -> bool:
+        principal = statement.get("Principal") or {}
+        services = _listed(principal.get("Service")) if isinstance(principal, dict) else []
+        return (
+            _action_matches(statement, "sts:AssumeRole")
+            and (principal == "*" or service in services)
+            and _conditions_met(statement, context)
+        )
+
+    return _evaluate(_statements(_document(role.assume_role_policy_document)), applies)
+
+
+# -- permissions -----------------------------------------------------------------
+def _identity_documents(role: Any) -> list[dict]:
+    documents = [_document(text) for text in role.policies.values()]
+    for policy in role.managed_policies.values():
+        version = next(v for v in policy.versions if v.is_default)
+        documents.append(_document(version.document))
+    return documents
+
+
+def allows(role: Any, action: str, resource: str = "*") -> bool:
+    """Whether the role's identity policies allow ``action`` on ``resource``."""
+    statements = [s for document in _identity_documents(role) for s in _statements(document)]
+    return _evaluate(statements, lambda s: _action_matches(s, action) and _resource_matches(s, resource))
+
+
+# -- propagation -----------------------------------------------------------------
+def propagated(role: Any) -> bool:
+    return provisioning.done(role.__dict__.get("_emulator_changed"))
+
+
+def find_role(account_id: str, role_arn: str | None) -> Any | None:
+    """The role of ``role_arn`` if it is a role of ``account_id`` (services use roles of their own account)."""
+    from moto.iam.models import iam_backends
+
+    parts = (role_arn or "").split(":", 5)
+    if len(parts) != 6 or parts[4] != account_id or not parts[5].startswith("role/"):
+        return None
+    partition = parts[1]
+    for role in iam_backends[account_id][partition].get_roles():
+        if role.arn == role_arn:
+            return role
+    return None
+
+
+def service_problem(
+    account_id: str,
+    role_arn: str | None,
+    service: str,
+    context: dict[str, str] | None = None,
+    permissions: Iterable[tuple[str, str]] = (),
+) -> str | None:
+    """Why ``service`` cannot use the role now (``None`` when it can): the role does not exist, has not
+    propagated yet, does not trust the service, or lacks one of ``permissions`` (action, resource)."""
+    role = find_role(account_id, role_arn)
+    if role is None:
+        return f"the role {role_arn} does not exist in account {account_id}"
+    if not propagated(role):
+        return f"the role {role_arn} has not propagated yet"
+    if not trusts_service(role, service, {"aws:SourceAccount": account_id, **(context or {})}):
+        return f"the role {role_arn} does not trust {service}"
+    for action, resource in permissions:
+        if not allows(role, action, resource):
+            return f"the role {role_arn} does not allow {action} on {resource}"
+    return None
+
+
+def install() -> None:
+    from moto.iam.models import IAMBackend
+
+    if getattr(IAMBackend, "_emulator_role_propagation", False):
+        return
+    IAMBackend._emulator_role_propagation = True
+
+    def changing(method_name: str):
+        original = getattr(IAMBackend, method_name)
+
+        def method(self, *args, **kwargs):
+            result = original(self, *args, **kwargs)
+            role_name = kwargs.get("role_name")
+            if role_name is None:
+                # create_role(role_name, ...), update_assume_role_policy(role_name, ...),
+                # put_role_policy(role_name, ...), attach_role_policy(policy_arn, role_name)
+                role_name = args[1] if method_name == "attach_role_policy" else args[0]
+            role = self.get_role(role_name)
+            role._emulator_changed = provisioning.start("iam_role_propagation")
+            return result
+
+        setattr(IAMBackend, method_name, method)
+
+    for name in _CHANGING:
+        changing(name)

@@ -10,8 +10,9 @@ description:
     log group.
   - A flow log is identified by its resource and its log group. AWS cannot change a flow log in place; when the
     traffic type, the delivery role or the aggregation interval differ, the flow log is replaced.
-  - AWS accepts a flow log whose role cannot deliver (C(DeliverLogsStatus) C(FAILED), "Access error"); the module
-    fails then, naming what the role needs.
+  - AWS accepts a flow log whose role cannot deliver (C(DeliverLogsStatus) C(FAILED), "Access error"), for
+    example a role created seconds ago that IAM has not propagated yet. With O(wait=true) the module waits until
+    the flow log delivers, and fails after O(wait_timeout) naming what the role needs.
 options:
   resource_id:
     description: ID of the VPC, subnet or network interface whose traffic is logged.
@@ -46,6 +47,18 @@ options:
     type: str
     choices: [present, absent]
     default: present
+  wait:
+    description: Wait until the flow log delivers (C(DeliverLogsStatus) C(SUCCESS)).
+    type: bool
+    default: true
+  wait_timeout:
+    description: Seconds to wait for the flow log to deliver.
+    type: int
+    default: 300
+  wait_delay:
+    description: Seconds between two checks while waiting.
+    type: float
+    default: 5
 extends_documentation_fragment:
   - amazon.aws.common.modules
   - amazon.aws.region.modules
@@ -97,6 +110,7 @@ flow_log:
       sample: {"Name": "app-flow-logs"}
 """
 
+from ansible.module_utils.aws_waiters import wait_for
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import ensure_ec2_tags
@@ -154,6 +168,34 @@ def create(module, client):
         module.fail_json(msg=f"CreateFlowLogs failed: {error.get('Code')}: {error.get('Message')}")
 
 
+def _delivery_status(response):
+    return (
+        ", ".join(
+            f"{f.get('DeliverLogsStatus')}"
+            + (f" ({f['DeliverLogsErrorMessage']})" if f.get("DeliverLogsErrorMessage") else "")
+            for f in response.get("FlowLogs", [])
+        )
+        or "not found"
+    )
+
+
+def wait_delivering(module, client, flow_log):
+    """Wait until the flow log delivers: AWS reports "Access error" while its role cannot be used, for example
+    until IAM has propagated a new role (VPC User Guide, "Troubleshoot VPC Flow Logs")."""
+    wait_for(
+        module,
+        client,
+        "FlowLogDelivering",
+        f"the flow log {flow_log['FlowLogId']} to deliver to the log group {module.params['log_group_name']} "
+        f"(its role {module.params['deliver_logs_permission_arn']} must trust vpc-flow-logs.amazonaws.com and allow "
+        "logs:CreateLogStream, logs:PutLogEvents, logs:DescribeLogGroups and logs:DescribeLogStreams)",
+        _delivery_status,
+        module.params["wait_timeout"],
+        module.params["wait_delay"],
+        FlowLogIds=[flow_log["FlowLogId"]],
+    )
+
+
 def delete(module, client, flow_log_id):
     try:
         client.delete_flow_logs(aws_retry=True, FlowLogIds=[flow_log_id])
@@ -181,6 +223,9 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=300),
+        wait_delay=dict(type="float", default=5),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -212,17 +257,6 @@ def main():
             )
         create(module, client)
         current = find_flow_log(module, client)
-    if current and current.get("DeliverLogsStatus") == "FAILED":
-        # AWS accepts the flow log but cannot deliver it (VPC User Guide, "Troubleshoot VPC Flow Logs").
-        module.fail_json(
-            msg=f"The flow log {current['FlowLogId']} cannot deliver to the log group "
-            f"{module.params['log_group_name']}: {current.get('DeliverLogsErrorMessage') or 'delivery failed'}. "
-            "The delivery role "
-            f"{module.params['deliver_logs_permission_arn'] or current.get('DeliverLogsPermissionArn')} must trust "
-            "vpc-flow-logs.amazonaws.com and allow logs:CreateLogStream, logs:PutLogEvents, logs:DescribeLogGroups and "
-            "logs:DescribeLogStreams (and logs:CreateLogGroup when the group does not exist).",
-            flow_log=describe(current),
-        )
     elif module.params["tags"] is not None:
         changed |= ensure_ec2_tags(
             client, module, current["FlowLogId"], tags=module.params["tags"], purge_tags=module.params["purge_tags"]
@@ -230,6 +264,9 @@ def main():
         if changed and not module.check_mode:
             current = find_flow_log(module, client)
 
+    if module.params["wait"] and current and current.get("DeliverLogsStatus") != "SUCCESS" and not module.check_mode:
+        wait_delivering(module, client, current)
+        current = find_flow_log(module, client)
     after = describe(current)
     module.exit_json(changed=changed, flow_log=after, diff={"before": before, "after": after})
 

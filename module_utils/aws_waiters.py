@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
-"""Waiter models for the statuses of RDS Proxy and AWS RAM resources, which
-botocore has none for, and a helper that runs one of them and fails the module
+"""Waiter models for the statuses of RDS Proxy and AWS RAM resources and of
+VPC flow log delivery, which botocore has none for, and a helper that runs one of them and fails the module
 with the status the resource ended in (a failure status is not a timeout).
 
 Each model retries on throttling and server errors, as the waiters of
@@ -96,6 +96,21 @@ _WAITERS = {
         "acceptors": [
             {"state": "success", "matcher": "error", "expected": "DBProxyEndpointNotFoundFault"},
             {"state": "success", "matcher": "path", "argument": "length(DBProxyEndpoints) == `0`", "expected": True},
+        ],
+    },
+    # VPC Flow Logs: delivering to its destination (VPC User Guide, "Troubleshoot VPC Flow Logs": FAILED with
+    # "Access error" while the delivery role cannot be used).
+    "FlowLogDelivering": {
+        "operation": "DescribeFlowLogs",
+        "delay": 5,
+        "maxAttempts": 60,
+        "acceptors": [
+            {
+                "state": "success",
+                "matcher": "pathAll",
+                "argument": "FlowLogs[].DeliverLogsStatus",
+                "expected": "SUCCESS",
+            },
         ],
     },
     "ResourceShareActive": {

@@ -16,8 +16,10 @@
   "IAM role for publishing flow logs to CloudWatch Logs").  Otherwise
   CreateFlowLogs succeeds but the flow log reports ``DeliverLogsStatus``
   ``FAILED`` with ``DeliverLogsErrorMessage`` "Access error" ("Troubleshoot
-  VPC Flow Logs").  The role's propagation time is not modelled here: the
-  service keeps trying to deliver, and a role that has propagated delivers.
+  VPC Flow Logs"), as it is while the role has not propagated through IAM
+  (a role created seconds ago).  The service keeps trying to deliver: the
+  status is judged each time the flow log is described, and a role that has
+  propagated with the right permissions delivers.
 """
 
 from __future__ import annotations
@@ -60,7 +62,7 @@ def flow_log_delivery_problem(
     if log_group not in _logs(account_id, region).groups:
         permissions.append(("logs:CreateLogGroup", group_arn))
     role = iam_roles.find_role(account_id, role_arn)
-    if role is None:
+    if role is None or not iam_roles.propagated(role):
         return True
     context = {
         "aws:SourceAccount": account_id,

@@ -28,6 +28,8 @@ def test_the_benchmark_runs_and_reports_every_figure():
     assert rerun and rerun.group(2) == "0" and rerun.group(3) == "0", out
     reads = re.search(r"re-run reads: +(\d+) +over (\d+) resources = ([0-9.]+) per resource", out)
     assert reads and int(reads.group(1)) > 0 and int(reads.group(2)) > 0, out
+    # The verification invokes each application account's function for both endpoints, counted apart.
+    assert re.search(r"and 4 invocations of the functions", out), out
     assert re.search(r"Ansible's overhead \(re-run, delays 0\): +[0-9.]+ s", out), out
     by_action = re.search(r"re-run reads by action: (.*)", out)
     assert by_action and sum(int(n) for n in re.findall(r" (\d+)(?:,|$)", by_action.group(1))) == int(reads.group(1))

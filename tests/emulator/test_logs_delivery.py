@@ -75,3 +75,11 @@ def test_flow_logs_fail_to_deliver_without_describe_log_groups(aws):
 
 def test_flow_logs_fail_to_deliver_with_a_role_without_permissions(aws):
     assert _flow_log_status(aws, []) == ("FAILED", "Access error")
+
+
+def test_flow_logs_fail_to_deliver_until_their_role_has_propagated(aws):
+    aws.control.configure(hold=["iam_role_propagation"])
+    assert _flow_log_status(aws, [WRITE, DESCRIBE_GROUPS]) == ("FAILED", "Access error")
+    aws.control.configure(hold=[])
+    (flow_log,) = aws.client("ec2").describe_flow_logs()["FlowLogs"]
+    assert (flow_log["DeliverLogsStatus"], flow_log.get("DeliverLogsErrorMessage")) == ("SUCCESS", None)

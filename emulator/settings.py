@@ -75,6 +75,9 @@ class Settings:
     # Aurora PostgreSQL versions that have reached their end (see
     # emulator/ext/rds_engine_versions.py).
     retired_engine_versions: list[str] = field(default_factory=list)
+    # The data plane (emulator/dataplane): Aurora instances are PostgreSQL
+    # servers, proxy endpoints listen, Invoke runs the code.  Off: none of it.
+    data_plane: bool = True
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -99,11 +102,12 @@ class Settings:
         data["aws_minutes"] = dict(self.aws_minutes)
         data["hold"] = list(self.hold)
         data["retired_engine_versions"] = list(self.retired_engine_versions)
+        data["data_plane"] = self.data_plane
         return data
 
     def update(self, **values) -> None:
         known = {"delay_scale", "fault_rate", "fault_seed", "fault_services", "aws_minutes", "hold"}
-        unknown = set(values) - known - {"retired_engine_versions"}
+        unknown = set(values) - known - {"retired_engine_versions", "data_plane"}
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if "aws_minutes" in values:
@@ -129,6 +133,10 @@ class Settings:
             if malformed:
                 raise ValueError(f"retired_engine_versions: not a major.minor version: {', '.join(malformed)}")
             self.retired_engine_versions = retired
+        if "data_plane" in values:
+            if not isinstance(values["data_plane"], bool):
+                raise ValueError("data_plane must be true or false")
+            self.data_plane = values["data_plane"]
         if "delay_scale" in values:
             scale = float(values["delay_scale"])
             if scale < 0:

@@ -165,7 +165,13 @@ def event_target(event: object) -> object:
     return DEFAULT_TARGET if target is None else target
 
 
-def load_config(environ: Mapping[str, str], target: object = DEFAULT_TARGET) -> Config:
+def event_fresh(event: object) -> object:
+    """Whether the event asks for a fresh connection (``"fresh": true``): new credentials, token and connection,
+    nothing kept from an earlier invocation. False when the event does not say."""
+    return event.get("fresh", False) if isinstance(event, Mapping) else False
+
+
+def load_config(environ: Mapping[str, str], target: object = DEFAULT_TARGET, fresh: object = False) -> Config:
     """Read and validate the configuration for a target; every bad variable (and a bad target) is reported by name.
 
     ``RDS_PROXY_ENDPOINT`` is required unless ``RDS_PROXY_READ_ONLY_ENDPOINT`` or ``RDS_PROXY_READ_WRITE_ENDPOINT``
@@ -193,6 +199,8 @@ def load_config(environ: Mapping[str, str], target: object = DEFAULT_TARGET) -> 
         elif value:
             endpoints[variable] = value
     problems.update(malformed)
+    if not isinstance(fresh, bool):
+        event_problems["fresh"] = f"{repr(fresh)[:80]} is not true or false"
     known_target = isinstance(target, str) and target in TARGETS
     if not known_target:
         shown = repr(target)[:80]
@@ -447,10 +455,14 @@ class ConnectionTester:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         target = event_target(event)
+        fresh = event_fresh(event)
         try:
-            config = load_config(environ, target)
+            config = load_config(environ, target, fresh)
         except ConfigError as error:
             return _config_failure(error, target)
+        if fresh:  # nothing from an earlier invocation: the test proves the path as it is now
+            self._close(config.endpoint)
+            self._credentials = None
         where = {
             "target": config.target,
             "endpoint": config.endpoint,
@@ -617,7 +629,10 @@ def _config_failure(error: ConfigError, target: object) -> dict:
     causes = []
     if error.event_problems:
         body["event"] = error.event_problems
-        causes.append("the event's target is not one of " + ", ".join(TARGETS))
+        if "target" in error.event_problems:
+            causes.append("the event's target is not one of " + ", ".join(TARGETS))
+        if "fresh" in error.event_problems:
+            causes.append("the event's fresh is not true or false")
     body["variables"] = error.problems
     if error.problems:
         causes.append("the function's environment variables are missing or wrong")

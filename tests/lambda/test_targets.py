@@ -222,3 +222,29 @@ def test_load_config_for_each_target(both_endpoints, monkeypatch):
         config = connection_test.load_config(os.environ, target)
         assert (config.target, config.endpoint, config.endpoint_variable) == (target, endpoint, variable)
         assert config.expected_role == expected_role
+
+
+def test_a_fresh_invocation_keeps_nothing_from_earlier_ones(both_endpoints, tester, signer, sts, pg):
+    _, first = call(tester, os.environ, READ_ONLY)
+    _, warm = call(tester, os.environ, READ_ONLY)
+    assert warm["connection_reused"] is True
+    calls_before = assume_role_calls(sts)
+
+    status, fresh = call(tester, os.environ, {**READ_ONLY, "fresh": True})
+    assert status == 200, fresh
+    assert fresh["connection_reused"] is False
+    assert fresh["backend_pid"] != first["backend_pid"]
+    assert "sts" in fresh["timings_ms"]
+    assert assume_role_calls(sts) == calls_before + 1
+    assert len(signer.tokens) == 2
+
+
+@pytest.mark.parametrize("fresh", ["yes", 1, None, ["true"]])
+def test_fresh_must_be_a_boolean(both_endpoints, tester, signer, sts, fresh):
+    status, body = call(tester, os.environ, {**READ_WRITE, "fresh": fresh})
+    assert status == 400
+    assert body["error"] == "invalid event: fresh"
+    assert body["event"] == {"fresh": f"{fresh!r} is not true or false"}
+    assert body["likely_causes"] == ["the event's fresh is not true or false"]
+    assert signer.tokens == []
+    assert assume_role_calls(sts) == 0

@@ -365,8 +365,9 @@ def test_a_success_passes_and_prints_the_role_and_the_endpoint(checked):
     host = "application-ok"
     assert checked.stats(host)["failures"] == 0, checked.explain(host)
     messages = checked.messages(host)
-    assert f"{host}: read_only: Database connection was successful! (reader at {READ_ONLY_ENDPOINT})" in messages
-    assert f"{host}: read_write: Database connection was successful! (writer at {READ_WRITE_ENDPOINT})" in messages
+    for target, role, endpoint in (("read_only", "reader", READ_ONLY_ENDPOINT), ("read_write", "writer", READ_WRITE_ENDPOINT)):
+        prefix = f"{host}: {target}: Database connection was successful! ({role} at {endpoint}, verify-ca; ms: total "
+        assert [m for m in messages if m.startswith(prefix)], messages
     assert not any(NOT_EXERCISED in m for m in messages)
 
 
@@ -422,8 +423,9 @@ def test_the_emulator_passes_and_says_once_that_the_data_path_was_not_exercised(
     assert checked.stats(host)["failures"] == 0, checked.explain(host)
     said = [m for m in checked.messages(host) if NOT_EXERCISED in m]
     assert len(said) == 1, checked.explain(host)
-    assert said[0].startswith(f"{host}: {NOT_EXERCISED}: the local emulator cannot run Lambda functions"), said
-    assert "(it answered read_only and read_write with EmulatorCannotRunCode)" in said[0], said
+    assert said[0].startswith(f"{host}: {NOT_EXERCISED}: the local emulator did not run the function"), said
+    reason = NOT_RUN_MESSAGE
+    assert f"(it answered read_only and read_write with EmulatorCannotRunCode: {reason})" in said[0], said
     assert checked.task(host, CHECK_TASK)["skipped"], "no answer of the emulator is left to check"
 
 
@@ -445,7 +447,7 @@ def test_verify_invokes_on_every_target_and_leaves_the_answers_to_the_check():
     task = invocation_task(VERIFY)
     assert task["register"] == "__verify_invocations"
     assert task["loop"] == list(TARGETS)
-    assert task[INVOKE_MODULE]["payload"] == {"target": "{{ item }}"}
+    assert task[INVOKE_MODULE]["payload"] == {"target": "{{ item }}", "fresh": True}
     assert task["failed_when"] is False and task["changed_when"] is False
     assert task["when"] == "not ansible_check_mode"
     tasks = [t for play in yaml.safe_load(VERIFY.read_text()) for t in play.get("tasks", [])]

@@ -365,7 +365,10 @@ def test_a_success_passes_and_prints_the_role_and_the_endpoint(checked):
     host = "application-ok"
     assert checked.stats(host)["failures"] == 0, checked.explain(host)
     messages = checked.messages(host)
-    for target, role, endpoint in (("read_only", "reader", READ_ONLY_ENDPOINT), ("read_write", "writer", READ_WRITE_ENDPOINT)):
+    for target, role, endpoint in (
+        ("read_only", "reader", READ_ONLY_ENDPOINT),
+        ("read_write", "writer", READ_WRITE_ENDPOINT),
+    ):
         prefix = f"{host}: {target}: Database connection was successful! ({role} at {endpoint}, verify-ca; ms: total "
         assert [m for m in messages if m.startswith(prefix)], messages
     assert not any(NOT_EXERCISED in m for m in messages)

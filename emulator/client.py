@@ -29,6 +29,10 @@ class EmulatorControl:
     def configure(self, **settings) -> dict:
         return self._call("POST", "/config", settings)
 
+    def ca(self) -> dict:
+        """The emulator's CA (it stands in for the Amazon root CAs): ``ca_file`` (its path) and ``pem``."""
+        return self._call("GET", "/ca")
+
     def accounts(self) -> list[dict]:
         return self._call("GET", "/accounts")
 

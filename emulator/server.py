@@ -188,6 +188,11 @@ class Emulator:
                 self.log.reset()
                 return ok, []
             return ok, self.log.entries()
+        if path == "/ca":
+            from .dataplane import ca
+
+            authority = ca.authority()
+            return ok, {"ca_file": str(authority.ca_file), "pem": authority.ca_file.read_text()}
         if path == "/requests/counts":
             return ok, self.log.counts()
         if path == "/reset" and method == "POST":

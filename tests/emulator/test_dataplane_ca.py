@@ -56,3 +56,12 @@ def test_another_authority_is_not_trusted(tmp_path):
     handshake(cert_file, key_file, one.ca_file, "localhost")
     with pytest.raises(ssl.SSLCertVerificationError, match="unable to get local issuer"):
         handshake(cert_file, key_file, other.ca_file, "localhost")
+
+
+def test_the_control_api_names_the_emulators_ca(emulator):
+    answer = emulator.control.ca()
+    pem = Path(answer["ca_file"]).read_text()
+    assert pem == answer["pem"]
+    certificate = x509.load_pem_x509_certificate(pem.encode())
+    assert certificate.extensions.get_extension_for_class(x509.BasicConstraints).value.ca
+    assert emulator.control.ca() == answer  # one CA for the emulator's life

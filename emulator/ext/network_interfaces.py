@@ -35,6 +35,8 @@ Sources (cited again beside each behaviour):
   (https://docs.aws.amazon.com/AWSEC2/latest/UserGuide/requester-managed-eni.html).
 [VPC-SHARE] Amazon VPC User Guide, "Share your VPC with other accounts"
   (https://docs.aws.amazon.com/vpc/latest/userguide/vpc-sharing.html).
+[VPC-SUBNETS] Amazon VPC User Guide, "Subnet CIDR blocks"
+  (https://docs.aws.amazon.com/vpc/latest/userguide/subnet-sizing.html).
 [CDK-14456] aws/aws-cdk issue 14456: AWS's DependencyViolation messages for
   DeleteSecurityGroup, DeleteSubnet and DeleteVpc.
 
@@ -43,6 +45,7 @@ At ``delay_scale`` 0 every release is immediate.
 
 from __future__ import annotations
 
+import ipaddress
 import secrets
 import threading
 import uuid
@@ -152,6 +155,37 @@ def _find_groups(region: str, group_ids: list[str]) -> list[Any]:
     return groups
 
 
+def free_address(subnet: Any) -> str:
+    """The lowest address of ``subnet`` that AWS would hand out and no interface of any account holds.
+
+    [VPC-SUBNETS] "The first four IP addresses and the last IP address in each subnet CIDR block are not
+    available for you to use" (Amazon VPC User Guide, "Subnet CIDR blocks").  moto draws addresses at random,
+    reserved ones and duplicates included; two interfaces never share an address here.
+    """
+    network = ipaddress.ip_network(subnet.cidr_block)
+    taken = {
+        address["PrivateIpAddress"]
+        for eni in _all_interfaces(subnet.ec2_backend.region_name)
+        for address in [{"PrivateIpAddress": eni.private_ip_address}, *(eni.private_ip_addresses or [])]
+        if address.get("PrivateIpAddress")
+    }
+    for offset in range(4, network.num_addresses - 1):
+        candidate = str(network[offset])
+        if candidate not in taken:
+            return candidate
+    raise RuntimeError(f"no free address left in {subnet.id} ({subnet.cidr_block})")
+
+
+def _assign(eni: Any, address: str) -> None:
+    from moto.ec2.utils import generate_dns_from_ip
+
+    entry = {"Primary": True, "PrivateIpAddress": address}
+    if getattr(eni, "private_dns_name", None):
+        eni.private_dns_name = entry["PrivateDnsName"] = generate_dns_from_ip(address)
+    eni.private_ip_address = address
+    eni.private_ip_addresses = [entry]
+
+
 def _random_hex(length: int) -> str:
     return secrets.token_hex(length)[:length]
 
@@ -174,7 +208,7 @@ def _create(
     # Built with the subnet owner's backend (which knows the VPC), then owned
     # by the requesting account: [VPC-SHARE] "Participants can create ...
     # network interfaces" in shared subnets, and they belong to the participant.
-    eni = NetworkInterface(subnet.ec2_backend, subnet, None, description=description)
+    eni = NetworkInterface(subnet.ec2_backend, subnet, free_address(subnet), description=description)
     eni.ec2_backend = backend
     eni._group_set = _find_groups(backend.region_name, group_ids)
     eni.interface_type = interface_type
@@ -406,18 +440,13 @@ def adopt_endpoint(backend: Any, endpoint: Any) -> None:
     groups are its interfaces' (AWS PrivateLink guide: the security groups "to
     associate with the endpoint network interfaces"), and their addresses come
     from their subnets (moto draws them from anywhere in 10.0.0.0/8)."""
-    from moto.ec2.utils import generate_dns_from_ip, random_private_ip
-
     groups = _find_groups(backend.region_name, list(endpoint.security_group_ids or []))
     for eni_id in endpoint.network_interface_ids or []:
         eni = backend.enis.get(eni_id)
         if eni is None:
             continue
-        address = {"Primary": True, "PrivateIpAddress": random_private_ip(eni.subnet.cidr_block)}
-        if getattr(eni, "private_dns_name", None):
-            eni.private_dns_name = address["PrivateDnsName"] = generate_dns_from_ip(address["PrivateIpAddress"])
-        eni.private_ip_address = address["PrivateIpAddress"]
-        eni.private_ip_addresses = [address]
+        eni.private_ip_address, eni.private_ip_addresses = None, []
+        _assign(eni, free_address(eni.subnet))
         eni._group_set = list(groups)
         eni.description = f"VPC Endpoint Interface {endpoint.id}"
         eni.interface_type = "vpc_endpoint"

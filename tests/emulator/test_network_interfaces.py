@@ -514,3 +514,18 @@ def test_endpoint_interfaces_go_when_the_deletion_completes(aws):
     for subnet in subnets:
         ec2.delete_subnet(SubnetId=subnet)
     ec2.delete_vpc(VpcId=vpc_id)
+
+
+def test_interfaces_get_distinct_usable_addresses_of_their_subnet(aws):
+    """[VPC-SUBNETS]: the first four and the last address of a subnet are AWS's; no two interfaces share one."""
+    ec2 = aws.client("ec2", "database")
+    vpc = ec2.create_vpc(CidrBlock="10.9.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.9.0.0/28")["Subnet"]["SubnetId"]
+    for service in ("sts", "logs", "kms", "ssm", "secretsmanager", "monitoring"):
+        ec2.create_vpc_endpoint(
+            VpcId=vpc, ServiceName=f"com.amazonaws.{aws.region}.{service}", VpcEndpointType="Interface",
+            SubnetIds=[subnet], PrivateDnsEnabled=False,
+        )  # fmt: skip
+    interfaces = ec2.describe_network_interfaces(Filters=[{"Name": "subnet-id", "Values": [subnet]}])
+    addresses = sorted(i["PrivateIpAddress"] for i in interfaces["NetworkInterfaces"])
+    assert addresses == [f"10.9.0.{n}" for n in range(4, 10)]

@@ -11,6 +11,7 @@ The middleware
 
 from __future__ import annotations
 
+import atexit
 import io
 import json
 import threading
@@ -103,6 +104,13 @@ class Emulator:
         self.log = RequestLog()
         self.moto_app = DomainDispatcherApplication(create_backend_app)
         accounts_mod.seed(self.accounts)
+        if SETTINGS.data_plane:
+            # Aurora PostgreSQL DB instances become PostgreSQL servers (emulator/dataplane/postgres.py); they end
+            # with the process.
+            from .dataplane import postgres
+
+            postgres.start()
+            atexit.register(postgres.stop)
 
     # -- accounts -----------------------------------------------------------
     def account_for_key(self, access_key: str | None) -> str | None:
@@ -120,6 +128,11 @@ class Emulator:
         _internal.moto_api_backend.reset()
         accounts_mod.seed(self.accounts)
         self.log.reset()
+        from .dataplane import functions, network, postgres
+
+        functions.stop()  # the functions' warm execution environments
+        network.stop()  # their network namespaces and listeners
+        postgres.prune()  # the servers of the instances that are gone
 
     # -- WSGI ---------------------------------------------------------------
     def __call__(self, environ, start_response):
@@ -193,6 +206,10 @@ class Emulator:
 
             authority = ca.authority()
             return ok, {"ca_file": str(authority.ca_file), "pem": authority.ca_file.read_text()}
+        if path == "/dataplane/databases":
+            from .dataplane import postgres
+
+            return ok, postgres.databases()
         if path == "/requests/counts":
             return ok, self.log.counts()
         if path == "/reset" and method == "POST":
@@ -222,6 +239,10 @@ class EmulatorServer:
         self.app = Emulator(accounts_file)
         self._server = make_server(host, port, self.app, threaded=True, request_handler=MotoRequestHandler)
         self._thread: threading.Thread | None = None
+        # The functions' STS relays pass their requests to this server (emulator/dataplane/network.py).
+        from .dataplane import network
+
+        network.set_emulator_address(host, self.port)
 
     @property
     def port(self) -> int:
@@ -240,6 +261,13 @@ class EmulatorServer:
         return self
 
     def stop(self) -> None:
+        from .dataplane import functions, network
+
+        functions.stop()  # the functions' warm execution environments
+        network.stop()  # the functions' network namespaces and their listeners
         self._server.shutdown()
         if self._thread:
             self._thread.join()
+        from .dataplane import postgres
+
+        postgres.stop()  # the DB instances' PostgreSQL servers

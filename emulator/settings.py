@@ -78,6 +78,10 @@ class Settings:
     # The data plane (emulator/dataplane): Aurora instances are PostgreSQL
     # servers, proxy endpoints listen, Invoke runs the code.  Off: none of it.
     data_plane: bool = True
+    # Seconds by which the RDS Proxy listeners' clock runs ahead when they
+    # check IAM tokens: a drill of expired tokens (a skewed client clock, or
+    # a token kept past its 15 minutes). Emulator-only; 0 on a user's run.
+    token_clock_offset: float = 0.0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -103,11 +107,12 @@ class Settings:
         data["hold"] = list(self.hold)
         data["retired_engine_versions"] = list(self.retired_engine_versions)
         data["data_plane"] = self.data_plane
+        data["token_clock_offset"] = self.token_clock_offset
         return data
 
     def update(self, **values) -> None:
         known = {"delay_scale", "fault_rate", "fault_seed", "fault_services", "aws_minutes", "hold"}
-        unknown = set(values) - known - {"retired_engine_versions", "data_plane"}
+        unknown = set(values) - known - {"retired_engine_versions", "data_plane", "token_clock_offset"}
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if "aws_minutes" in values:
@@ -137,6 +142,8 @@ class Settings:
             if not isinstance(values["data_plane"], bool):
                 raise ValueError("data_plane must be true or false")
             self.data_plane = values["data_plane"]
+        if "token_clock_offset" in values:
+            self.token_clock_offset = float(values["token_clock_offset"])
         if "delay_scale" in values:
             scale = float(values["delay_scale"])
             if scale < 0:

@@ -93,6 +93,7 @@ def aws(emulator) -> Emulator:
         aws_minutes={},
         hold=[],
         retired_engine_versions=[],
+        data_plane=True,
     )
     return emulator
 

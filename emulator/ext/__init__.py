@@ -12,6 +12,7 @@ import importlib
 MODULES: tuple[str, ...] = (
     "iam",
     "iam_roles",
+    "sts",
     "limits",
     "organizations",
     "sharing",

@@ -37,22 +37,32 @@ and reports ``VpcId`` as a constant.  Following AWS:
   ``EniLimitExceeded``, ...) makes the function's creation end ``State:
   Failed`` with that code instead of ``Active``, so that waits on failure can
   be tested.  AWS gives this tag no meaning.
-- ``Invoke`` does **not** run function code: the emulator has no container
-  runtime, so the data path (STS, DNS, TCP, TLS, the database) cannot be
-  exercised locally.  A synchronous invocation of an active function answers
-  HTTP 200 with ``X-Amz-Function-Error: Unhandled`` and the payload
-  ``{"errorType": "EmulatorCannotRunCode", ...}``; ``DryRun`` answers 204 and
-  ``Event`` 202 (accepted, never run).  Nothing pretends the code ran.
+- ``Invoke`` runs the function's code (``emulator/dataplane/functions.py``):
+  its zip and layers as uploaded, the runtime's interpreter, the execution
+  role's credentials, inside the function's network namespace
+  (``emulator/dataplane/network.py``), in execution environments kept warm
+  between invocations; the answer is Lambda's (result, ``Unhandled`` errors,
+  timeouts, ``LogType: Tail``, ``DryRun`` 204, ``Event`` 202).  The header
+  ``X-Emulator-Interpreter`` names the interpreter that ran.  When the code
+  cannot run here (the data plane is off, no network namespace can be made,
+  a runtime other than Python's), a synchronous invocation answers HTTP 200
+  with ``X-Amz-Function-Error: Unhandled`` and the payload
+  ``{"errorType": "EmulatorCannotRunCode", "errorMessage": "... Reason:
+  <why>"}``; ``Event`` answers 202 (accepted, never run).  Nothing pretends
+  the code ran.  ``UpdateFunctionCode``, ``UpdateFunctionConfiguration`` and
+  ``DeleteFunction`` end the function's warm environments, as on AWS.
 
 With ``delay_scale`` 0 every transition is immediate.
 """
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from .. import provisioning
+from ..dataplane import functions, network
+from ..dataplane.functions import NOT_RUN_ERROR as NOT_RUN_ERROR
+from ..dataplane.functions import NOT_RUN_MESSAGE as NOT_RUN_MESSAGE
 from . import iam_roles, network_interfaces
 
 LAMBDA_SERVICE = "lambda.amazonaws.com"
@@ -70,11 +80,6 @@ FAILURE_REASON_CODES = (
     "SubnetOutOfIPAddresses",
     "InvalidSubnet",
     "InvalidSecurityGroup",
-)
-NOT_RUN_ERROR = "EmulatorCannotRunCode"
-NOT_RUN_MESSAGE = (
-    "The local AWS emulator does not run Lambda function code (it has no container runtime). "
-    "Invoke the function on AWS to exercise the data path."
 )
 
 
@@ -222,6 +227,7 @@ def install() -> None:
         result = original_update_code(self, function_name, qualifier, body)
         if body.get("DryRun"):
             return result
+        functions.release(fn)  # new code: the warm environments end, as on AWS
         fn._emulator_updated_at = provisioning.start("lambda_update")
         return _in_progress(result) if isinstance(result, dict) and _updating(fn) else result
 
@@ -234,6 +240,7 @@ def install() -> None:
             _check_role(fn.account_id, body.get("Role", fn.role), body.get("VpcConfig", fn._vpc_config))
         attaches = bool(_subnet_ids(body.get("VpcConfig"))) and not _subnet_ids(fn._vpc_config)
         result = original_update_configuration(self, function_name, qualifier, body)
+        functions.release(fn)  # a new configuration: the warm environments end, as on AWS
         network_interfaces.sync_lambda(fn.account_id, fn.region)
         fn._emulator_updated_at = provisioning.start("lambda_vpc" if attaches else "lambda_update")
         return _in_progress(result) if isinstance(result, dict) and _updating(fn) else result
@@ -244,7 +251,15 @@ def install() -> None:
         return fn
 
     def delete_function(self, function_name, qualifier=None):
+        fn = self.get_function(function_name, qualifier)
+        # Without a qualifier (as moto reads it: argument, "name:qualifier" or a qualified ARN) every version goes.
+        whole = not qualifier and ":" not in function_name.split(":function:")[-1]
+        gone = [fn, *self._lambdas._functions.get(fn.function_name, {}).get("versions", [])] if whole else [fn]
         original_delete(self, function_name, qualifier)
+        for version in gone:
+            functions.release(version)
+        if whole:
+            network.release(fn)  # the function's network namespace (its interfaces linger, network_interfaces)
         network_interfaces.sync_lambda(self.account_id, self.region_name)
 
     def invoke(self, function_name, qualifier, body, headers, response_headers):
@@ -253,10 +268,27 @@ def install() -> None:
         return original_invoke(self, function_name, qualifier, body, headers, response_headers)
 
     def invoke_function(self, body, request_headers, response_headers) -> bytes:
-        if request_headers.get("x-amz-invocation-type") in ("DryRun", "Event"):
-            return b""
-        response_headers["x-amz-function-error"] = "Unhandled"
-        return json.dumps({"errorType": NOT_RUN_ERROR, "errorMessage": NOT_RUN_MESSAGE}).encode()
+        from moto.awslambda.exceptions import LambdaClientError
+
+        try:
+            answer = functions.invoke(
+                self,
+                body,
+                request_headers.get("x-amz-invocation-type") or "RequestResponse",
+                request_headers.get("x-amz-log-type"),
+            )
+        except functions.InvokeRefused as refused:
+            error = LambdaClientError(refused.code, refused.message)
+            error.code = refused.status
+            raise error from None
+        response_headers["x-emulator-interpreter"] = answer.interpreter
+        # Lambda API reference, "Invoke": X-Amz-Executed-Version, the version that ran.
+        response_headers["x-amz-executed-version"] = str(getattr(self, "version", None) or "$LATEST")
+        if answer.function_error:
+            response_headers["x-amz-function-error"] = answer.function_error
+        if answer.log_result is not None:
+            response_headers["x-amz-log-result"] = answer.log_result
+        return answer.payload
 
     LambdaFunction.__init__ = __init__
     LambdaFunction.get_configuration = get_configuration

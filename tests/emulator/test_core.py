@@ -28,7 +28,9 @@ def test_all_accounts_share_one_organization(aws):
 
 def test_assumed_role_credentials_act_in_the_role_account(aws):
     target = aws.account("application-a").account_id
-    creds = aws.client("sts", "database").assume_role(
+    # OrganizationAccountAccessRole trusts the management account (AWS Organizations User Guide, "Accessing a
+    # member account that has a management account access role").
+    creds = aws.client("sts", "management").assume_role(
         RoleArn=f"arn:aws:iam::{target}:role/OrganizationAccountAccessRole", RoleSessionName="test"
     )["Credentials"]
     import boto3

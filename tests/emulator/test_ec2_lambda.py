@@ -348,8 +348,9 @@ def test_function_in_shared_subnets(aws, roles):
     assert error_code(info) == "InvalidParameterValueException"
 
 
-def test_invoke_says_plainly_that_code_does_not_run(aws, roles):
+def test_invoke_says_plainly_that_code_does_not_run_without_the_data_plane(aws, roles):
     create_function(aws, roles, "invoked")
+    aws.control.configure(data_plane=False)
     lam = aws.client("lambda", "application-a")
     response = lam.invoke(FunctionName="invoked", Payload=b"{}")
     assert response["StatusCode"] == 200
@@ -357,5 +358,6 @@ def test_invoke_says_plainly_that_code_does_not_run(aws, roles):
     payload = json.loads(response["Payload"].read())
     assert payload["errorType"] == "EmulatorCannotRunCode"
     assert "does not run Lambda function code" in payload["errorMessage"]
+    assert "data plane is off" in payload["errorMessage"]
     assert lam.invoke(FunctionName="invoked", InvocationType="DryRun")["StatusCode"] == 204
     assert lam.invoke(FunctionName="invoked", InvocationType="Event")["StatusCode"] == 202

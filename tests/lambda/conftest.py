@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from .support import CONNECT_ROLE_ARN, PasswordSigner, PostgresServer
+from .support import CONNECT_ROLE_ARN, PasswordSigner, PostgresServer, ensure_connect_roles
 
 LAMBDA_DIR = Path(__file__).resolve().parents[2] / "lambda"
 sys.path.insert(0, str(LAMBDA_DIR / "src"))
@@ -27,9 +27,11 @@ def pg():
 
 @pytest.fixture
 def sts(emulator):
-    """The emulator, used for STS: no delays or faults, an empty request log. STS keeps no state these tests
-    depend on, so the full (slower) state reset of the ``aws`` fixture is not needed."""
+    """The emulator, used for STS: no delays or faults, an empty request log, and the connect roles the function
+    assumes (created if missing). Nothing else of its state matters here, so the full (slower) state reset of the
+    ``aws`` fixture is not needed."""
     emulator.control.configure(delay_scale=0, fault_rate=0, fault_seed=0, fault_services=[])
+    ensure_connect_roles(emulator.client("iam", "database"))
     emulator.control.reset_requests()
     return emulator
 

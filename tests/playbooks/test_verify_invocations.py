@@ -406,7 +406,7 @@ def test_a_failure_fails_the_check_naming_account_target_and_stage(checked, host
     assert checked.stats(host)["failures"] == 1, checked.explain(host)
     check = checked.task(host, CHECK_TASK)
     assert check is not None and check.get("failed"), checked.explain(host)
-    (failed,) = [r for r in check["results"] if r["item"]["item"] == target and r.get("failed")]
+    (failed,) = [r for r in check["results"] if r["item"] == target and r.get("failed")]
     message = " ".join(failed["msg"].split())
     for part in expected:
         assert part in message, message
@@ -417,7 +417,7 @@ def test_every_target_is_diagnosed_before_the_account_fails(checked):
     """The check goes through both answers: the one that passed is printed next to the one that failed."""
     check = checked.task("application-tls", CHECK_TASK)
     assert check is not None, checked.explain("application-tls")
-    verdicts = {r["item"]["item"]: bool(r.get("failed")) for r in check["results"]}
+    verdicts = {r["item"]: bool(r.get("failed")) for r in check["results"]}
     assert verdicts == {"read_only": False, "read_write": True}
 
 

@@ -39,7 +39,7 @@ def test_writer(function_env, tester, pg):
     assert body["role"] == "writer"
     assert "expected_role" not in body
     assert "role_matches" not in body
-    assert body["server_version"].startswith("15")
+    assert body["server_version"].split(".")[0] == str(pg.version)  # the major of the servers started
     assert (body["endpoint"], body["port"], body["user"], body["database"]) == (
         "localhost",
         pg.primary_port,

@@ -24,7 +24,6 @@ import subprocess
 import sys
 import textwrap
 import threading
-import types
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -153,20 +152,8 @@ class EchoListener:
 @pytest.fixture
 def served(monkeypatch) -> list[EchoListener]:
     """Every listener handed to proxy.serve, in order."""
-    try:
-        from emulator.dataplane import proxy
-    except ImportError:  # the proxy module is not there: a module with the contract's names stands in
-        proxy = types.ModuleType("emulator.dataplane.proxy")
+    from emulator.dataplane import proxy
 
-        @dataclass(frozen=True)
-        class EndpointTarget:
-            account_id: str
-            region: str
-            proxy_name: str
-            endpoint_name: str | None
-
-        proxy.EndpointTarget = EndpointTarget
-        monkeypatch.setitem(sys.modules, "emulator.dataplane.proxy", proxy)
     listeners: list[EchoListener] = []
 
     def serve(sock, target):

@@ -129,9 +129,11 @@ class Emulator:
         accounts_mod.seed(self.accounts)
         self.log.reset()
         from .dataplane import functions, network, postgres
+        from .ext import rds_data
 
         functions.stop()  # the functions' warm execution environments
         network.stop()  # their network namespaces and listeners
+        rds_data.reset()  # the Data API's transactions and their connections
         postgres.prune()  # the servers of the instances that are gone
 
     # -- WSGI ---------------------------------------------------------------

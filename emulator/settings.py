@@ -82,6 +82,9 @@ class Settings:
     # check IAM tokens: a drill of expired tokens (a skewed client clock, or
     # a token kept past its 15 minutes). Emulator-only; 0 on a user's run.
     token_clock_offset: float = 0.0
+    # Seconds by which the clock of RDS Data API transactions runs ahead (emulator/ext/rds_data.py): a drill of
+    # transactions that time out. Emulator-only; 0 on a user's run.
+    data_api_clock_offset: float = 0.0
     _rng: random.Random = field(default_factory=random.Random, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -108,11 +111,21 @@ class Settings:
         data["retired_engine_versions"] = list(self.retired_engine_versions)
         data["data_plane"] = self.data_plane
         data["token_clock_offset"] = self.token_clock_offset
+        data["data_api_clock_offset"] = self.data_api_clock_offset
         return data
 
     def update(self, **values) -> None:
         known = {"delay_scale", "fault_rate", "fault_seed", "fault_services", "aws_minutes", "hold"}
-        unknown = set(values) - known - {"retired_engine_versions", "data_plane", "token_clock_offset"}
+        unknown = (
+            set(values)
+            - known
+            - {
+                "retired_engine_versions",
+                "data_plane",
+                "token_clock_offset",
+                "data_api_clock_offset",
+            }
+        )
         if unknown:
             raise ValueError(f"unknown setting(s): {', '.join(sorted(unknown))}")
         if "aws_minutes" in values:
@@ -144,6 +157,8 @@ class Settings:
             self.data_plane = values["data_plane"]
         if "token_clock_offset" in values:
             self.token_clock_offset = float(values["token_clock_offset"])
+        if "data_api_clock_offset" in values:
+            self.data_api_clock_offset = float(values["data_api_clock_offset"])
         if "delay_scale" in values:
             scale = float(values["delay_scale"])
             if scale < 0:

@@ -94,6 +94,7 @@ def aws(emulator) -> Emulator:
         hold=[],
         retired_engine_versions=[],
         data_plane=True,
+        data_api_clock_offset=0,
     )
     return emulator
 

@@ -10,7 +10,7 @@ What the emulator copies from Aurora PostgreSQL:
 
 - the master user of CreateDBCluster (``MasterUsername``, ``MasterUserPassword`` or the managed secret) logs in
   with scram-sha-256 and is no superuser but has CREATEROLE, CREATEDB and the ``rds_superuser`` role;
-- the role ``rds_iam`` exists;
+- the role ``rds_iam`` exists, and its members cannot log in with a password (pg_hba.conf ``reject``);
 - the superuser is ``rdsadmin``, reached over private Unix sockets only;
 - the database is ``DatabaseName`` (without one, Aurora creates none and ``postgres`` is what there is);
 - TLS is required (only ``hostssl`` lines: a client without TLS gets PostgreSQL's ``no pg_hba.conf entry for host
@@ -126,10 +126,19 @@ _HBA_SUPERUSER = f"""\
 local   all          {SUPERUSER}   trust
 local   replication  {SUPERUSER}   trust
 """
+# Members of rds_iam log in with IAM authentication only: once granted rds_iam, a user can no longer log in with a
+# password (Aurora User Guide, "Creating a database account using IAM authentication"), so neither through the RDS
+# Data API, which logs in with the secret's password. PostgreSQL refuses them
+# before any password: "+rds_iam" matches members of the role, directly or through other roles (pg_hba.conf).
+# From PostgreSQL 16 on, granting a role takes its ADMIN OPTION, which is a membership to pg_hba.conf: rds_superuser
+# holds it (the master user grants rds_iam, as the guide has it do), so its members match a line of their own
+# first and keep their password (the emulator cannot tell a master user who was granted rds_iam itself).
 # The server does TLS: nobody else on the Unix socket; the TCP lines.
 PG_HBA = f"""{_HBA_SUPERUSER}\
 local   all          all        reject
 hostssl all          {SUPERUSER}   0.0.0.0/0     reject
+hostssl all          +{RDS_SUPERUSER} 127.0.0.0/8 scram-sha-256
+hostssl all          +{RDS_IAM}    0.0.0.0/0     reject
 hostssl all          all        127.0.0.0/8   scram-sha-256
 """
 # A TlsFront does TLS: it stands for the two hostssl lines above and relays the rest to the Unix socket, where
@@ -137,6 +146,8 @@ hostssl all          all        127.0.0.0/8   scram-sha-256
 # all), so the front itself keeps its clients off the superuser's trust lines: it refuses the superuser, and
 # replication connections, as the hostssl lines do.
 PG_HBA_FRONTED = f"""{_HBA_SUPERUSER}\
+local   all          +{RDS_SUPERUSER} scram-sha-256
+local   all          +{RDS_IAM}    reject
 local   all          all        scram-sha-256
 """
 
@@ -1318,6 +1329,14 @@ def _start_writer(server: _Server, cluster: Any) -> None:
             sql.SQL("GRANT pg_monitor, pg_signal_backend TO {} WITH ADMIN OPTION").format(sql.Identifier(RDS_SUPERUSER))
         )
         cur.execute(sql.SQL("CREATE ROLE {} NOLOGIN").format(sql.Identifier(RDS_IAM)))
+        # The master user runs "GRANT rds_iam TO db_userx" (Aurora User Guide, "Creating a database account using
+        # IAM authentication"); from PostgreSQL 16 on that takes the ADMIN OPTION of rds_iam.
+        admin = sql.SQL("GRANT {} TO {} WITH ADMIN OPTION").format(
+            sql.Identifier(RDS_IAM), sql.Identifier(RDS_SUPERUSER)
+        )
+        if server_version(_bindir) >= 16:
+            admin = sql.SQL("{}, INHERIT FALSE, SET FALSE").format(admin)
+        cur.execute(admin)
         # "CREATE ROLE postgres WITH LOGIN NOSUPERUSER INHERIT CREATEDB CREATEROLE NOREPLICATION VALID UNTIL
         # 'infinity'", with the privileges of rds_superuser (Aurora User Guide, "Understanding the rds_superuser
         # role").

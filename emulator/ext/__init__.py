@@ -22,6 +22,7 @@ MODULES: tuple[str, ...] = (
     "logs_delivery",
     "awslambda",
     "rds",
+    "rds_data",
 )
 
 _installed = False

@@ -56,10 +56,9 @@ def create_cluster(rds, name: str = "aurora", **kwargs) -> dict:
     return rds.create_db_cluster(
         DBClusterIdentifier=name,
         Engine="aurora-postgresql",
-        EngineVersion="16.6",
         MasterUsername=MASTER,
         MasterUserPassword=PASSWORD,
-        **kwargs,
+        **({"EngineVersion": "16.6"} | kwargs),
     )["DBCluster"]
 
 

@@ -37,7 +37,10 @@ options:
   auth:
     description:
       - How the proxy authenticates to the database, one entry per Secrets Manager secret.
-      - Required when O(state=present) unless O(default_auth_scheme=IAM_AUTH).
+      - Required when O(state=present) unless O(default_auth_scheme=IAM_AUTH). With C(IAM_AUTH) it may be empty
+        (V([])), which removes every entry, as end-to-end IAM authentication needs no secret.
+      - An entry keeps its secret for its user when O(default_auth_scheme=IAM_AUTH); keep the entries while
+        clients move over, then remove them.
       - The list replaces the proxy's whole list. A sub-option that is not set keeps the value of the existing
         entry with the same O(auth[].secret_arn) (or AWS's default for a new entry).
     type: list
@@ -79,7 +82,14 @@ options:
     description:
       - C(IAM_AUTH) makes the proxy authenticate to the database with IAM as well (end-to-end IAM, no secret
         needed); C(NONE) makes it use the secrets of O(auth).
-      - AWS uses C(NONE) when a proxy is created without it.
+      - With C(IAM_AUTH) clients connect with IAM tokens for
+        C(arn:aws:rds-db:<region>:<account>:dbuser:<resource_id>/<user>) (the proxy's RV(resource_id)); the
+        proxy's O(role_arn) needs C(rds-db:connect) on
+        C(arn:aws:rds-db:<region>:<account>:dbuser:cluster-<DbClusterResourceId>/<user>) (an Aurora cluster's
+        resource ID), the database user must be granted C(rds_iam), and the cluster must have IAM database
+        authentication enabled.
+      - AWS uses C(NONE) when a proxy is created without it; not set, an existing proxy's is left as it is.
+      - An existing proxy is switched either way in place (one C(ModifyDBProxy), with O(auth) when it changes too).
     type: str
     choices: [IAM_AUTH, NONE]
   role_arn:
@@ -262,7 +272,9 @@ engine_family:
   type: str
   sample: POSTGRESQL
 default_auth_scheme:
-  description: How the proxy authenticates to the database by default.
+  description:
+    - How the proxy authenticates to the database by default, C(NONE) (the secrets of RV(auth)) or C(IAM_AUTH)
+      (end-to-end IAM authentication).
   returned: when O(state=present)
   type: str
   sample: NONE
@@ -391,6 +403,9 @@ def validate_params(module):
     for index, item in enumerate(p["auth"] or []):
         if item["auth_scheme"] == "SECRETS" and not item["secret_arn"]:
             module.fail_json(msg=f"auth[{index}].secret_arn is required with auth_scheme SECRETS")
+    # CreateDBProxy, DefaultAuthScheme: "If you don't specify DefaultAuthScheme or specify this parameter as NONE,
+    # you must specify the Auth option" (RDS API Reference); with IAM_AUTH "a stored secret ... is not required"
+    # (Amazon Aurora User Guide, "Configuring IAM authentication for RDS Proxy").
     if p["default_auth_scheme"] != "IAM_AUTH" and not p["auth"]:
         module.fail_json(
             msg="auth is required unless default_auth_scheme is IAM_AUTH "
@@ -508,6 +523,10 @@ def proxy_modifications(params, proxy):
     for option, key in MODIFIABLE:
         current = proxy.get(key)
         if key == "DefaultAuthScheme":
+            # A proxy described without it has AWS's default, NONE (RDS API Reference, DBProxy,
+            # DefaultAuthScheme: "Valid values are NONE and IAM_AUTH"); ModifyDBProxy changes it in place either
+            # way (Amazon Aurora User Guide, "Migrating from standard IAM authentication to end-to-end IAM
+            # authentication": modify-db-proxy --default-auth-scheme IAM_AUTH).
             current = current or "NONE"
         if params[option] is not None and params[option] != current:
             changes[key] = params[option]

@@ -133,21 +133,32 @@ local   replication  {SUPERUSER}   trust
 # From PostgreSQL 16 on, granting a role takes its ADMIN OPTION, which is a membership to pg_hba.conf: rds_superuser
 # holds it (the master user grants rds_iam, as the guide has it do), so its members match a line of their own
 # first and keep their password (the emulator cannot tell a master user who was granted rds_iam itself).
+# End-to-end IAM authentication of RDS Proxy (DefaultAuthScheme IAM_AUTH, emulator/dataplane/proxy.py): the proxy
+# logs in as the client's user without a password over this private Unix socket, and only a member of rds_iam gets
+# in ("the database user must be granted rds_iam", Aurora User Guide, "Creating a database account using IAM
+# authentication"): PostgreSQL itself decides membership ("+" matches direct and indirect members). Nobody but the
+# emulator reaches the socket (its directory is mode 0700); a TlsFront, which relays TLS clients to that same
+# socket, refuses a client this line admits (TlsFront._admitted_without_password), so no path gives an rds_iam
+# member a session without the proxy having checked an IAM token.
+# The master user's line comes first: from PostgreSQL 16 on, it holds rds_iam (see above) and logs in with its
+# password, here as on the TCP lines.
+HBA_RDS_IAM_PROXY = f"""\
+local   all          +{RDS_SUPERUSER} scram-sha-256
+local   all          +{RDS_IAM}   trust
+"""
 # The server does TLS: nobody else on the Unix socket; the TCP lines.
-PG_HBA = f"""{_HBA_SUPERUSER}\
+PG_HBA = f"""{_HBA_SUPERUSER}{HBA_RDS_IAM_PROXY}\
 local   all          all        reject
 hostssl all          {SUPERUSER}   0.0.0.0/0     reject
 hostssl all          +{RDS_SUPERUSER} 127.0.0.0/8 scram-sha-256
 hostssl all          +{RDS_IAM}    0.0.0.0/0     reject
 hostssl all          all        127.0.0.0/8   scram-sha-256
 """
-# A TlsFront does TLS: it stands for the two hostssl lines above and relays the rest to the Unix socket, where
+# A TlsFront does TLS: it stands for the hostssl lines above and relays the rest to the Unix socket, where
 # PostgreSQL checks the password. pg_hba.conf cannot tell one Unix socket from another (a "local" line matches them
 # all), so the front itself keeps its clients off the superuser's trust lines: it refuses the superuser, and
 # replication connections, as the hostssl lines do.
-PG_HBA_FRONTED = f"""{_HBA_SUPERUSER}\
-local   all          +{RDS_SUPERUSER} scram-sha-256
-local   all          +{RDS_IAM}    reject
+PG_HBA_FRONTED = f"""{_HBA_SUPERUSER}{HBA_RDS_IAM_PROXY}\
 local   all          all        scram-sha-256
 """
 
@@ -157,6 +168,9 @@ class Backend(NamedTuple):
     port: int
     instance_identifier: str
     role: str  # "writer" | "reader"
+    # The directory of the server's private Unix socket (``.s.PGSQL.<port>``), for RDS Proxy's end-to-end IAM
+    # login (HBA_RDS_IAM_PROXY); "" when unknown.
+    sockets: str = ""
 
 
 class NoInstanceAvailable(Exception):
@@ -482,6 +496,21 @@ class TlsFront:
         body = b"".join(tag + value + b"\0" for tag, value in fields) + b"\0"
         return b"E" + struct.pack("!i", len(body) + 4) + body
 
+    def trust_refusal(self, packet: bytes, host: str) -> bytes:
+        """What the front answers a TLS client that only a ``trust`` line of the Unix socket would admit: the
+        refusal of a ``hostssl`` line ``reject``, as for ``rejected_users`` (no ``hostssl`` line trusts anyone)."""
+        fields = packet[8:].split(b"\0")
+        names = dict(zip(fields[::2], fields[1::2], strict=False))
+        user = names.get(b"user", b"")[: NAMEDATALEN - 1]
+        database = (names.get(b"database") or user)[: NAMEDATALEN - 1]
+        return self._fatal(
+            b"28000",
+            b'pg_hba.conf rejects connection for host "%s", user "%s", database "%s", SSL encryption'
+            % (host.encode(), user, database),
+            file="auth.c",
+            routine="ClientAuthentication",
+        )
+
     def refusal(self, packet: bytes, host: str, *, encrypted: bool) -> bytes | None:
         """What the server answers a StartupMessage (``packet``, length word included) from ``host`` before
         asking for a password, if it refuses it there: the messages to send before closing; None: it goes on."""
@@ -576,6 +605,16 @@ class TlsFront:
             body = struct.pack("!ii", newest, len(unrecognized)) + b"".join(name + b"\0" for name in unrecognized)
             refusal = b"v" + struct.pack("!i", len(body) + 4) + body + refusal
         return refusal
+
+
+def _read_backend(sock: socket.socket, size: int) -> bytes:
+    data = bytearray()
+    while len(data) < size:
+        chunk = sock.recv(size - len(data))
+        if not chunk:
+            raise _Gone("the server closed the connection")
+        data += chunk
+    return bytes(data)
 
 
 class _TlsChannel:
@@ -731,7 +770,29 @@ class _FrontSession:
         if self._aborted:
             return
         self.backend.sendall(packet)
+        first = self._admitted_without_password(self.backend)
+        if first is None:
+            channel.send(front.trust_refusal(packet, self.host))
+            channel.close_notify()
+            channel.flush()
+            return
+        channel.tls.write(first)
         self._relay(channel, self.backend)
+
+    def _admitted_without_password(self, backend: socket.socket) -> bytes | None:
+        """The server's first messages up to its first authentication request or error, to pass on to the client;
+        None when that is AuthenticationOk straight away: a ``trust`` line of the Unix socket admitted the client
+        (HBA_RDS_IAM_PROXY; the superuser's are refused before), a path meant for the emulator alone."""
+        data = bytearray()
+        while True:
+            head = _read_backend(backend, 5)
+            (length,) = struct.unpack("!i", head[1:])
+            body = _read_backend(backend, length - 4) if length > 4 else b""
+            data += head + body
+            if head[:1] == b"R" and body[:4] == struct.pack("!i", 0):
+                return None
+            if head[:1] != b"v":  # NegotiateProtocolVersion comes before authentication
+                return bytes(data)
 
     def _read_packet(self, channel: _TlsChannel | None) -> bytes | None:
         """A length-prefixed packet of the connection's start (length word included); None if its length is
@@ -944,7 +1005,7 @@ def backend_for(account_id: str, region: str, cluster_identifier: str, role: str
     with _lock:
         counter = _rotation.setdefault((account_id, region, cluster_identifier), itertools.count())
         chosen = candidates[next(counter) % len(candidates)] if role == "reader" else candidates[0]
-    return Backend(HOST, chosen.port, chosen.instance_identifier, chosen.role)
+    return Backend(HOST, chosen.port, chosen.instance_identifier, chosen.role, str(chosen.sockets))
 
 
 def server_ca_file() -> Path:

@@ -25,6 +25,8 @@ AWS. A connection goes through what RDS Proxy does:
    prx-ABCDEFGHIJKL01234/db_user"``; Amazon Aurora User Guide, "Creating and using an IAM policy for IAM database
    access"). With ``IAMAuth: DISABLED`` the client's password must be the secret's, exchanged with the
    ``ClientPasswordAuthType`` of the entry (SCRAM-SHA-256 or MD5).
+   End-to-end IAM authentication (``DefaultAuthScheme: IAM_AUTH``, see "End-to-end IAM authentication" below):
+   a user whom no ``SECRETS`` entry names needs no secret; the client authenticates with an IAM token as above.
 3. The database: a read/write endpoint (and the default endpoint) reaches the writer of the cluster registered with
    the proxy's default target group, a read-only endpoint a reader (``postgres.backend_for``), over TLS verified
    against ``postgres.server_ca_file()``; the proxy logs in with the secret's username and password read from
@@ -35,14 +37,44 @@ AWS. A connection goes through what RDS Proxy does:
    and bytes are relayed both ways until either side closes, or until the client connection has been idle for the
    proxy's ``IdleClientTimeout``.
 
+End-to-end IAM authentication (``DefaultAuthScheme: IAM_AUTH``): "When set to IAM_AUTH, the proxy uses end-to-end
+IAM authentication to connect to the database" (API reference, CreateDBProxy), and "a stored secret that contains
+database credentials ... is not required if you are using end-to-end IAM authentication" (Amazon Aurora User
+Guide, "Configuring IAM authentication for RDS Proxy"). The client authenticates with a token for
+``dbuser:prx-<id>/<user>`` as in step 2 ("Connecting to a database through RDS Proxy": end-to-end IAM "connects to
+your database through the proxy using IAM without requiring database credentials"); then the proxy logs in to the
+database as that user with IAM, which needs, as any IAM database login to Aurora (Amazon Aurora User Guide,
+"Creating and using an IAM policy for IAM database access", "Creating a database account using IAM
+authentication", "Enabling and disabling IAM database authentication"):
+
+- the proxy's role (trusting ``rds.amazonaws.com``) allowed ``rds-db:connect`` on
+  ``arn:aws:rds-db:<region>:<account>:dbuser:<DbClusterResourceId>/<user>``, the cluster's resource ID
+  (``cluster-...``) for an Aurora cluster target ("Configuring IAM authentication for RDS Proxy": "The resource ID
+  format differs between RDS instances and Aurora clusters"; the policy of "Migrating from standard IAM
+  authentication to end-to-end IAM authentication" names ``dbuser:cluster-ABCDEFGHIJKL01234/jane_doe``; an RDS DB
+  instance would be ``db-<DbiResourceId>``, and proxies of DB instances are not modelled). The role's identity
+  policies are evaluated as for its secrets (``iam_roles.service_problem``), wildcards included;
+- IAM database authentication enabled on the DB cluster (``EnableIAMDatabaseAuthentication``);
+- the database user granted ``rds_iam``: the emulator's database decides, the proxy logging in without a password
+  over the server's private Unix socket, where pg_hba.conf trusts members of rds_iam only
+  (``postgres.HBA_RDS_IAM_PROXY``).
+
+A user that an Auth ``SECRETS`` entry names keeps that entry: the proxy logs in with its secret. AWS names the
+setting the *default* scheme and keeps secrets and ``rds-db:connect`` side by side while a proxy moves from one to
+the other (Amazon Aurora User Guide, "Migrating from standard IAM authentication to end-to-end IAM
+authentication"); it documents no further rule for a proxy with both. When any of the three conditions fails,
+Aurora refuses an IAM login with ``PAM authentication failed for user "<user>"`` (AWS re:Post Knowledge Center,
+"aurora-postgresql-connect-iam": IAM authentication disabled, no ``rds-db:connect`` in the policy, ``rds_iam``
+not granted); the proxy passes it on as it passes on the database's errors of its login (``REQUEST_ERROR``).
+
 Refusals answer with the ``ErrorResponse`` RDS Proxy sends (Amazon Aurora User Guide, "Troubleshooting for RDS
 Proxy", the PostgreSQL table); the precise reason goes to the log (logger ``emulator.dataplane.proxy``), never to
 the client. Passwords and tokens are never logged.
 
 Not modelled: connection multiplexing and pinning (each client connection has its own database connection),
-session pinning filters, ``MaxConnectionsPercent``, end-to-end IAM authentication to the database
-(``DefaultAuthScheme: IAM_AUTH``), ``IAMAuth: ENABLED`` beyond accepting a token or the password, direct TLS
-negotiation (PostgreSQL 17's ``sslnegotiation=direct``) and proxies whose target is an RDS DB instance.
+session pinning filters, ``MaxConnectionsPercent``, ``IAMAuth: ENABLED`` beyond accepting a token or the
+password, direct TLS negotiation (PostgreSQL 17's ``sslnegotiation=direct``) and proxies whose target is an RDS DB
+instance.
 """
 
 from __future__ import annotations
@@ -126,6 +158,11 @@ TIMED_OUT = "Timed-out waiting to acquire database connection."
 # proxy's login to the database (a wrong password in the secret included).
 REQUEST_ERROR = "Request returned an error: {message}"
 UNKNOWN = "Unknown error."
+# End-to-end IAM authentication: Aurora PostgreSQL's refusal of an IAM login (AWS re:Post Knowledge Center,
+# "aurora-postgresql-connect-iam"), passed on after REQUEST_ERROR's prefix. AWS documents neither what RDS Proxy
+# answers then nor the SQLSTATE: 28000 is PostgreSQL's for a failed PAM authentication (auth.c, auth_failed) and
+# the class of this module's other authentication refusals.
+PAM_FAILED = 'PAM authentication failed for user "{user}"'
 # A read-only endpoint of a proxy whose cluster has no reader instance fails at once (Amazon Aurora User Guide,
 # "Using reader endpoints with Aurora clusters": "RDS Proxy returns an error immediately if you try to connect to a
 # reader endpoint"). AWS does not document the error's text: these words are the emulator's own.
@@ -429,22 +466,29 @@ def _settings(target: EndpointTarget) -> _Settings | None:
     return _Settings(proxy, endpoint.endpoint, endpoint.target_role)
 
 
-def _read_secret(proxy: Any, secret_arn: str) -> dict[str, Any] | None:
-    """The secret's JSON as the proxy's role reads it (AWSCURRENT), or None (the reason logged)."""
-    from moto.secretsmanager.models import secretsmanager_backends
-
+def _role_problem(proxy: Any, action: str, resource: str) -> str | None:
+    """Why the proxy's role cannot do ``action`` on ``resource`` now (None when it can): RDS Proxy acts with the
+    role it is given, which must trust ``rds.amazonaws.com`` ("Setting up AWS Identity and Access Management (IAM)
+    policies"; "Configuring IAM authentication for RDS Proxy"), and its identity policies must allow the action."""
     from ..ext import iam_roles
 
-    # RDS Proxy reads the secrets of its Auth with its role ("Setting up database credentials in AWS Secrets
-    # Manager", "Setting up AWS Identity and Access Management (IAM) policies"); emulator/ext/rds_proxy.py reports
-    # a role that cannot as AUTH_FAILURE in DescribeDBProxyTargets.
-    problem = iam_roles.service_problem(
+    return iam_roles.service_problem(
         proxy.account_id,
         proxy.role_arn,
         "rds.amazonaws.com",
         context={"aws:SourceArn": proxy.arn},
-        permissions=[("secretsmanager:GetSecretValue", secret_arn)],
+        permissions=[(action, resource)],
     )
+
+
+def _read_secret(proxy: Any, secret_arn: str) -> dict[str, Any] | None:
+    """The secret's JSON as the proxy's role reads it (AWSCURRENT), or None (the reason logged)."""
+    from moto.secretsmanager.models import secretsmanager_backends
+
+    # RDS Proxy reads the secrets of its Auth with its role ("Setting up database credentials in AWS Secrets
+    # Manager", "Setting up AWS Identity and Access Management (IAM) policies"); emulator/ext/rds_proxy.py reports
+    # a role that cannot as AUTH_FAILURE in DescribeDBProxyTargets.
+    problem = _role_problem(proxy, "secretsmanager:GetSecretValue", secret_arn)
     if problem:
         LOGGER.warning("Proxy %s cannot read the secret %s: %s", proxy.db_proxy_name, secret_arn, problem)
         return None
@@ -462,6 +506,19 @@ def _read_secret(proxy: Any, secret_arn: str) -> dict[str, Any] | None:
         LOGGER.warning("The secret %s has no password", secret_arn)
         return None
     return data
+
+
+def _cluster_registration(proxy: Any) -> Any | None:
+    """The registration of the DB cluster of the proxy's default target group, if any."""
+    return next((r for r in proxy.registrations if r.kind == "cluster"), None)
+
+
+def _registered_cluster(proxy: Any, target: EndpointTarget) -> Any | None:
+    """The DB cluster registered with the proxy's default target group, if it still exists."""
+    registration = _cluster_registration(proxy)
+    if registration is None:
+        return None
+    return _rds_backend(target.account_id, target.region).clusters.get(registration.identifier)
 
 
 def _credentials(proxy: Any, user: str) -> _Credentials | None:
@@ -632,18 +689,26 @@ class _Session:
         if not user:
             raise _Refusal("28000", NO_USER, "the startup packet names no user")
         credentials = _credentials(proxy, user)
-        if credentials is None:
+        end_to_end = credentials is None and proxy.default_auth_scheme == "IAM_AUTH"
+        if credentials is not None:
+            self._authenticate(settings, credentials)
+        elif end_to_end:
+            # End-to-end IAM authentication (see the module's docstring): the client's IAM token, whatever Auth says.
+            self._receive_token(settings, user)
+        else:
             reason = f"no secret of the proxy's Auth that its role can read has the username {user!r}"
-            if proxy.default_auth_scheme == "IAM_AUTH":
-                reason += " (end-to-end IAM authentication, DefaultAuthScheme IAM_AUTH, is not modelled)"
             raise _Refusal("28000", NO_CREDENTIALS.format(user=user), reason)
-        self._authenticate(settings, credentials)
-        backend, sock = self._acquire(settings)
+        backend, sock = self._acquire(settings, private=end_to_end)
         self.backend = sock
         if self.listener.closed:
             raise _Closed("the listener is closing")
-        startup = {"user": credentials.username, **forwarded}
-        messages = self._login(backend, sock, credentials, startup)
+        startup = {"user": user, **forwarded}
+        if end_to_end:
+            self._check_iam_login(settings, user)
+            messages = self._login(backend, sock, user, None, startup)
+        else:
+            assert credentials is not None
+            messages = self._login(backend, sock, user, credentials.password, startup)
         self.client.sendall(b"".join(messages))
         self.log(
             logging.DEBUG,
@@ -705,12 +770,7 @@ class _Session:
         user, entry = credentials.username, credentials.entry
         iam = entry.get("IAMAuth", "DISABLED")
         if iam in ("REQUIRED", "ENABLED"):
-            if not self.tls:
-                raise _Refusal("28000", IAM_NEEDS_TLS, f"IAM authentication for user {user!r} without TLS")
-            # The client sends the token as a cleartext password, inside TLS (Amazon Aurora User Guide,
-            # "Connecting to your DB cluster using IAM authentication": the token is used as the password).
-            self.client.sendall(_authentication(3))
-            password = _password_message(self.client).split(b"\0", 1)[0].decode("utf-8", "replace")
+            password = self._cleartext_over_tls(user)
             # IAMAuth ENABLED ("The ENABLED value is valid only for proxies with RDS for Microsoft SQL Server", API
             # reference, UserAuthConfig) accepts the password as well.
             if iam == "ENABLED" and hmac.compare_digest(password.encode(), credentials.password.encode()):
@@ -727,6 +787,46 @@ class _Session:
             password = _password_message(self.client).split(b"\0", 1)[0]
             if not hmac.compare_digest(password, credentials.password.encode()):
                 raise _Refusal("28P01", WRONG_PASSWORD.format(user=user), "the password is not the secret's")
+
+    def _cleartext_over_tls(self, user: str) -> str:
+        """The password (an IAM token) the client sends when asked for one in clear text, which IAM authentication
+        allows inside TLS only."""
+        if not self.tls:
+            raise _Refusal("28000", IAM_NEEDS_TLS, f"IAM authentication for user {user!r} without TLS")
+        # The client sends the token as a cleartext password, inside TLS (Amazon Aurora User Guide,
+        # "Connecting to your DB cluster using IAM authentication": the token is used as the password).
+        self.client.sendall(_authentication(3))
+        return _password_message(self.client).split(b"\0", 1)[0].decode("utf-8", "replace")
+
+    def _receive_token(self, settings: _Settings, user: str) -> None:
+        """End-to-end IAM authentication: the client authenticates with an IAM token for the proxy's resource ID,
+        as with IAMAuth REQUIRED ("Connecting to a database through RDS Proxy", "Connecting to a database using IAM
+        authentication")."""
+        self._check_token(settings, user, self._cleartext_over_tls(user))
+
+    def _check_iam_login(self, settings: _Settings, user: str) -> None:
+        """What the database checks of the proxy's IAM login as ``user`` besides rds_iam membership (which the
+        database itself decides in ``_login``): IAM database authentication enabled on the cluster and
+        ``rds-db:connect`` allowed to the proxy's role on the cluster's database user (see the module's
+        docstring)."""
+        cluster = _registered_cluster(settings.proxy, self.target)
+        refused = _Refusal("28000", REQUEST_ERROR.format(message=PAM_FAILED.format(user=user)), "")
+        if cluster is None:  # deregistered or deleted since the connection was acquired
+            raise _Refusal("08000", TIMED_OUT, "the proxy's DB cluster is no longer registered")
+        if not getattr(cluster, "iam_auth", False):
+            refused.reason = (
+                f"end-to-end IAM authentication as {user!r}: IAM database authentication is not enabled on the DB "
+                f"cluster {cluster.db_cluster_identifier}"
+            )
+            raise refused
+        resource = (
+            f"arn:{settings.proxy.partition}:rds-db:{self.target.region}:{settings.proxy.account_id}:dbuser:"
+            f"{cluster.db_cluster_resource_id}/{user}"
+        )
+        problem = _role_problem(settings.proxy, "rds-db:connect", resource)
+        if problem:
+            refused.reason = f"end-to-end IAM authentication as {user!r}: {problem}"
+            raise refused
 
     def _check_token(self, settings: _Settings, user: str, token: str) -> None:
         iam_auth = _iam_auth()
@@ -796,7 +896,7 @@ class _Session:
             )
 
     # -- the database
-    def _acquire(self, settings: _Settings) -> tuple[Any, ssl.SSLSocket]:
+    def _acquire(self, settings: _Settings, private: bool = False) -> tuple[Any, socket.socket]:
         """A TLS connection to a database server of the endpoint's role, waiting for one up to the target group's
         ConnectionBorrowTimeout: "When the database writer is unavailable, RDS Proxy queues up incoming requests"
         ("Failover"), and a read-only endpoint whose readers are all unavailable waits for one (Amazon Aurora User
@@ -808,7 +908,7 @@ class _Session:
         while True:
             try:
                 backend = self._choose(settings)
-                return backend, self._connect(backend)
+                return backend, self._connect_private(backend) if private else self._connect(backend)
             except _Unavailable as unavailable:
                 reason = str(unavailable)
             remaining = deadline - time.monotonic()
@@ -825,7 +925,7 @@ class _Session:
         postgres = _postgres()
         proxy = settings.proxy
         rds = _rds_backend(self.target.account_id, self.target.region)
-        registration = next((r for r in proxy.registrations if r.kind == "cluster"), None)
+        registration = _cluster_registration(proxy)
         if registration is None:
             raise _Unavailable("no DB cluster is registered with the proxy's default target group")
         status = registration.lifecycle.status
@@ -868,21 +968,47 @@ class _Session:
             raw.close()
             raise
 
+    def _connect_private(self, backend: Any) -> socket.socket:
+        """The server's private Unix socket, where pg_hba.conf trusts members of rds_iam and nobody else
+        (``postgres.HBA_RDS_IAM_PROXY``): the emulator's stand-in for the proxy's IAM login to the database."""
+        where = f"{backend.instance_identifier} ({backend.sockets or 'no Unix socket'})"
+        if not backend.sockets:
+            raise _Unavailable(f"the private socket of {where} is not known")
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.settimeout(BACKEND_TIMEOUT)
+        try:
+            sock.connect(str(Path(backend.sockets) / f".s.PGSQL.{backend.port}"))
+        except OSError as error:
+            sock.close()
+            raise _Unavailable(f"cannot reach {where}: {error}") from None
+        return sock
+
     def _login(
-        self, backend: Any, sock: ssl.SSLSocket, credentials: _Credentials, startup: dict[str, str]
+        self, backend: Any, sock: socket.socket, username: str, password: str | None, startup: dict[str, str]
     ) -> list[bytes]:
-        """Log in as the secret's user with the secret's password, both read from Secrets Manager when this
-        connection started (a changed secret takes effect for the next connection); return the database's messages
-        from AuthenticationOk to ReadyForQuery."""
-        username, where = credentials.username, backend.instance_identifier
+        """Log in as ``username``: with the secret's password, both read from Secrets Manager when this connection
+        started (a changed secret takes effect for the next connection), or, ``password`` None, with end-to-end
+        IAM authentication, where only AuthenticationOk straight away will do (the private socket admits members of
+        rds_iam without a password and nobody else); return the database's messages from AuthenticationOk to
+        ReadyForQuery."""
+        where = backend.instance_identifier
 
         def refused(body: bytes) -> _Refusal:
             fields = _error_fields(body)
             text = fields.get("M", "")
+            if password is None:  # the database refuses the proxy's IAM login (see the module's docstring)
+                return not_iam(f"the DB instance {where} refused it: {text}")
             return _Refusal(
                 fields.get("C", "XX000"),
                 REQUEST_ERROR.format(message=text),
                 f"the DB instance {where} refused the proxy's login as {username!r}: {text}",
+            )
+
+        def not_iam(why: str) -> _Refusal:
+            return _Refusal(
+                "28000",
+                REQUEST_ERROR.format(message=PAM_FAILED.format(user=username)),
+                f"end-to-end IAM authentication as {username!r}: the user is not a member of rds_iam ({why})",
             )
 
         try:
@@ -899,10 +1025,12 @@ class _Session:
                 (code,) = struct.unpack("!i", body[:4])
                 if code == 0:
                     break
+                if password is None:
+                    raise not_iam(f"the DB instance {where} asks for a password (authentication request {code})")
                 if code == 10:
                     if "SCRAM-SHA-256" not in _cstrings(body[4:]):
                         raise _Refusal("XX000", UNKNOWN, f"the DB instance {where} offers no SCRAM-SHA-256")
-                    scram = _ScramClient(credentials.password)
+                    scram = _ScramClient(password)
                     first = scram.first()
                     sock.sendall(_message(b"p", b"SCRAM-SHA-256\0" + struct.pack("!i", len(first)) + first))
                 elif code == 11 and scram is not None:
@@ -910,16 +1038,21 @@ class _Session:
                 elif code == 12 and scram is not None:
                     scram.verify(body[4:].decode())
                 elif code == 3:
-                    sock.sendall(_message(b"p", credentials.password.encode() + b"\0"))
+                    sock.sendall(_message(b"p", password.encode() + b"\0"))
                 elif code == 5:
-                    sock.sendall(_message(b"p", _md5_answer(credentials.password, username, body[4:8]) + b"\0"))
+                    sock.sendall(_message(b"p", _md5_answer(password, username, body[4:8]) + b"\0"))
                 else:
                     raise _Refusal("XX000", UNKNOWN, f"the DB instance {where} asks for authentication {code}")
             messages = [_authentication(0)]
             while True:
                 kind, body = _read_message(sock, MAX_BACKEND_MESSAGE)
                 if kind == b"E":  # e.g. the database does not exist: checked after authentication
-                    raise refused(body)
+                    fields = _error_fields(body)
+                    raise _Refusal(
+                        fields.get("C", "XX000"),
+                        REQUEST_ERROR.format(message=fields.get("M", "")),
+                        f"the DB instance {where} refused the proxy's login as {username!r}: {fields.get('M', '')}",
+                    )
                 messages.append(_message(kind, body))
                 if kind == b"K":
                     self.cancel_key = body

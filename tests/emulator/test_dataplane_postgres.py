@@ -337,9 +337,16 @@ def read_exact(sock, size: int) -> bytes:
     return data
 
 
+PASSWORD_REQUEST = b"R" + struct.pack("!ii", 8, 3)  # AuthenticationCleartextPassword
+AUTHENTICATION_OK = b"R" + struct.pack("!ii", 8, 0)
+
+
 class StandIn:
-    """A server on a Unix socket: it records each connection's first packet, then echoes what it gets, each byte
-    plus one (so that an echo cannot pass for the client's own bytes)."""
+    """A server on a Unix socket: it records each connection's first packet, answers it with ``answer`` (as a
+    server asks for a password, or lets a ``trust`` line's user in), then echoes what it gets, each byte plus one
+    (so that an echo cannot pass for the client's own bytes)."""
+
+    answer = PASSWORD_REQUEST
 
     def __init__(self, directory, port: int) -> None:
         self.sock = socket.socket(socket.AF_UNIX)
@@ -362,7 +369,10 @@ class StandIn:
     def _serve(self, conn) -> None:
         with conn, contextlib.suppress(OSError):  # OSError: the front ended the connection
             head = conn.recv(4, socket.MSG_WAITALL)
-            self.packets.append(head + read_exact(conn, struct.unpack("!i", head)[0] - 4))
+            packet = head + read_exact(conn, struct.unpack("!i", head)[0] - 4)
+            self.packets.append(packet)
+            if struct.unpack_from("!i", packet, 4)[0] != CANCEL_REQUEST:
+                conn.sendall(self.answer)
             while data := conn.recv(65536):
                 conn.sendall(bytes((b + 1) % 256 for b in data))
 
@@ -421,6 +431,7 @@ def test_front_relays_both_ways_with_the_startup_message_first(front):
     with tls_client(front) as client:
         message = startup_message(user="app", database="db", application_name="relay")
         client.sendall(message)
+        assert read_exact(client, len(PASSWORD_REQUEST)) == PASSWORD_REQUEST
         payload = bytes(range(256)) * 16384  # 4 MiB each way: more than the front holds for a side
         assert exchange(client, payload) == bytes((b + 1) % 256 for b in payload)
         assert front.stand_in.packets == [message]
@@ -429,9 +440,24 @@ def test_front_relays_both_ways_with_the_startup_message_first(front):
     with tls_client(front, direct=True) as client:  # direct TLS
         assert client.selected_alpn_protocol() == "postgresql"
         client.sendall(startup_message(user="app") + b"x")
-        assert read_exact(client, 1) == b"y"
+        assert read_exact(client, len(PASSWORD_REQUEST) + 1) == PASSWORD_REQUEST + b"y"
         front.close()  # the front's end ends its connections
         assert client.recv(1) == b""
+
+
+def test_front_refuses_a_client_that_only_a_trust_line_of_the_unix_socket_admits(front):
+    """The Unix socket trusts members of rds_iam for RDS Proxy's end-to-end IAM login (HBA_RDS_IAM_PROXY); no
+    hostssl line trusts anyone, so the front never lets a client in without the server asking for a password."""
+    front.stand_in.answer = AUTHENTICATION_OK
+    with tls_client(front) as client:
+        client.sendall(startup_message(user="iam_user", database="db") + b"Q")  # a query right behind
+        kind, fields = read_error(client)
+        assert (kind, fields["C"]) == (b"E", "28000")
+        assert fields["M"] == (
+            'pg_hba.conf rejects connection for host "127.0.0.1", user "iam_user", database "db", SSL encryption'
+        )
+        assert client.recv(1) == b""
+    assert len(front.stand_in.packets) == 1
 
 
 def test_front_refuses_what_hostssl_lines_refuse_and_passes_cancel_requests(front):
@@ -455,7 +481,7 @@ def test_front_refuses_what_hostssl_lines_refuse_and_passes_cancel_requests(fron
         )
     with tls_client(front) as client:  # a logical replication connection is a database connection
         client.sendall(startup_message(user="app", replication="database") + b"x")
-        assert read_exact(client, 1) == b"y"
+        assert read_exact(client, len(PASSWORD_REQUEST) + 1) == PASSWORD_REQUEST + b"y"
     cancel = struct.pack("!iii", 16, CANCEL_REQUEST, 1234) + b"\x00\x01\x02\x03"
     with socket.create_connection(("127.0.0.1", front.port), timeout=30) as plain:
         plain.sendall(cancel)

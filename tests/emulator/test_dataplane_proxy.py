@@ -60,7 +60,8 @@ class Databases:
             self.failures_left = max(self.failures_left - 1, 0)
             raise postgres.NoInstanceAvailable(role, f"no available {role} instance")
         host = "127.0.0.1" if role == "writer" else READER_HOST
-        return postgres.Backend(host, self.server.primary_port, f"{cluster_identifier}-{role}", role)
+        sockets = self.server.root / ("sock" if role == "writer" else "sock-standby")
+        return postgres.Backend(host, self.server.primary_port, f"{cluster_identifier}-{role}", role, str(sockets))
 
 
 @dataclass
@@ -565,3 +566,168 @@ def test_closing_a_listener_closes_its_connections_and_stops_accepting(world):
         conn.close()
     with pytest.raises(psycopg2.OperationalError):
         psycopg2.connect(**options, password=TEST_PASSWORD, sslmode="disable", connect_timeout=10)
+
+
+# -- end-to-end IAM authentication (DefaultAuthScheme IAM_AUTH) --------------------------------------------------------
+IAM_USER, OTHER_MEMBER, NOT_MEMBER = "iam_user", "other_member", "not_member"
+
+
+@dataclass
+class EndToEnd:
+    """The proxies of ``e2e`` and what their role may do."""
+
+    role_name: str
+    secret_statement: dict
+    resource: dict[str, str]  # user -> the dbuser ARN on the cluster ``iam-aurora``
+
+    def allow(self, world: World, *resources: str) -> None:
+        """Let the proxies' role read the master secret and rds-db:connect on ``resources`` (nothing else)."""
+        connect = {"Effect": "Allow", "Action": "rds-db:connect", "Resource": list(resources)}
+        document = {"Version": "2012-10-17", "Statement": [self.secret_statement, connect]}
+        world.session.client("iam").put_role_policy(
+            RoleName=self.role_name, PolicyName="proxy", PolicyDocument=json.dumps(document)
+        )
+
+
+@pytest.fixture(scope="module")
+def e2e(world, server):
+    """In ``world``: the clusters ``iam-aurora`` (IAM database authentication enabled) and ``no-iam`` (not), the
+    proxies ``e2e-proxy`` (DefaultAuthScheme IAM_AUTH, no Auth, TLS required, in front of ``iam-aurora``),
+    ``e2e-no-iam`` (the same in front of ``no-iam``) and ``switch-proxy`` (the master secret, IAM required, in front
+    of ``iam-aurora``), all with the role ``e2e-role``; in the database, ``iam_user`` and ``other_member`` granted
+    rds_iam and ``not_member`` not."""
+    rds, iam = world.rds, world.session.client("iam")
+    role_arn = iam.create_role(RoleName="e2e-role", AssumeRolePolicyDocument=json.dumps(PROXY_TRUST))["Role"]["Arn"]
+    subnets = world.proxies["iam-proxy"]["VpcSubnetIds"]
+    resource_ids = {}
+    for cluster, enabled in (("iam-aurora", True), ("no-iam", False)):
+        resource_ids[cluster] = rds.create_db_cluster(
+            DBClusterIdentifier=cluster,
+            Engine="aurora-postgresql",
+            EngineVersion="16.6",
+            MasterUsername=TEST_USER,
+            MasterUserPassword=TEST_PASSWORD,
+            DatabaseName=TEST_DATABASE,
+            EnableIAMDatabaseAuthentication=enabled,
+        )["DBCluster"]["DbClusterResourceId"]
+        rds.create_db_instance(
+            DBInstanceIdentifier=f"{cluster}-0",
+            DBClusterIdentifier=cluster,
+            Engine="aurora-postgresql",
+            DBInstanceClass="db.serverless",
+        )
+    end_to_end = {"DefaultAuthScheme": "IAM_AUTH", "RequireTLS": True}
+    switch = {"DefaultAuthScheme": "NONE", "Auth": [{"SecretArn": world.secret_arn, "IAMAuth": "REQUIRED"}]}
+    for name, cluster, options in (
+        ("e2e-proxy", "iam-aurora", end_to_end),
+        ("e2e-no-iam", "no-iam", end_to_end),
+        ("switch-proxy", "iam-aurora", switch),
+    ):
+        world.proxies[name] = rds.create_db_proxy(
+            DBProxyName=name, EngineFamily="POSTGRESQL", RoleArn=role_arn, VpcSubnetIds=subnets, **options
+        )["DBProxy"]
+        rds.register_db_proxy_targets(DBProxyName=name, DBClusterIdentifiers=[cluster])
+    with closing(server.superuser(TEST_DATABASE)) as conn, conn.cursor() as cur:
+        for user in (IAM_USER, OTHER_MEMBER, NOT_MEMBER):
+            cur.execute(f"CREATE ROLE {user} LOGIN")
+        cur.execute(f"GRANT rds_iam TO {IAM_USER}, {OTHER_MEMBER}")
+    prefix = f"arn:aws:rds-db:{REGION}:{world.account_id}:dbuser"
+    state = EndToEnd(
+        "e2e-role",
+        {"Effect": "Allow", "Action": "secretsmanager:GetSecretValue", "Resource": world.secret_arn},
+        {user: f"{prefix}:{resource_ids['iam-aurora']}/{user}" for user in (IAM_USER, OTHER_MEMBER, NOT_MEMBER)},
+    )
+    state.resource["no-iam"] = f"{prefix}:{resource_ids['no-iam']}/{IAM_USER}"
+    state.allow(world, state.resource[IAM_USER], state.resource[NOT_MEMBER], state.resource["no-iam"])
+    return state
+
+
+def e2e_connect(world: World, proxy_name: str, user: str):
+    return world.connect(proxy_name, user=user, password=token(world.dns(proxy_name), user=user))
+
+
+def pam_failed(user: str) -> str:
+    return f'FATAL:  Request returned an error: PAM authentication failed for user "{user}"'
+
+
+def test_end_to_end_iam_logs_in_as_the_client_user_without_a_secret(world, e2e):
+    assert "Auth" not in world.proxies["e2e-proxy"] or world.proxies["e2e-proxy"]["Auth"] == []
+    with closing(e2e_connect(world, "e2e-proxy", IAM_USER)) as conn:
+        assert node(conn) == (False, IAM_USER)
+        with conn.cursor() as cur:
+            cur.execute("SELECT session_user, pg_has_role('rds_iam', 'MEMBER')")
+            assert cur.fetchone() == (IAM_USER, True)
+
+
+def test_end_to_end_iam_still_needs_the_clients_iam_token(world, e2e):
+    with pytest.raises(psycopg2.OperationalError) as excinfo:
+        world.connect("e2e-proxy", user=IAM_USER, password=token(world.dns("e2e-proxy"), user=IAM_USER, who="no"))
+    assert proxy.IAM_FAILED.format(user=IAM_USER) in refusal(excinfo)
+
+
+def test_end_to_end_iam_refuses_a_user_without_rds_iam(world, e2e, caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER_NAME)
+    with pytest.raises(psycopg2.OperationalError) as excinfo:
+        e2e_connect(world, "e2e-proxy", NOT_MEMBER)  # the role may rds-db:connect as not_member
+    assert pam_failed(NOT_MEMBER) in refusal(excinfo)
+    assert f"as {NOT_MEMBER!r}: the user is not a member of rds_iam" in caplog.text
+
+
+def test_end_to_end_iam_refuses_a_user_the_proxys_role_may_not_connect_as(world, e2e, caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER_NAME)
+    with pytest.raises(psycopg2.OperationalError) as excinfo:
+        e2e_connect(world, "e2e-proxy", OTHER_MEMBER)  # in rds_iam, but not in the role's policy
+    assert pam_failed(OTHER_MEMBER) in refusal(excinfo)
+    assert f"does not allow rds-db:connect on {e2e.resource[OTHER_MEMBER]}" in caplog.text
+
+
+def test_end_to_end_iam_evaluates_wildcards_on_the_clusters_resource_id(world, e2e):
+    prefix = f"arn:aws:rds-db:{REGION}:{world.account_id}:dbuser"
+    try:
+        # The resource ID of an Aurora cluster is cluster-..., not an instance's db-...
+        e2e.allow(world, f"{prefix}:db-*/*", f"{prefix}:*/other_membe?")
+        with closing(e2e_connect(world, "e2e-proxy", OTHER_MEMBER)) as conn:
+            assert node(conn) == (False, OTHER_MEMBER)
+        with pytest.raises(psycopg2.OperationalError) as excinfo:
+            e2e_connect(world, "e2e-proxy", IAM_USER)
+        assert pam_failed(IAM_USER) in refusal(excinfo)
+        e2e.allow(world, f"{prefix}:cluster-*/*")
+        with closing(e2e_connect(world, "e2e-proxy", IAM_USER)) as conn:
+            assert node(conn) == (False, IAM_USER)
+    finally:
+        e2e.allow(world, e2e.resource[IAM_USER], e2e.resource[NOT_MEMBER], e2e.resource["no-iam"])
+
+
+def test_end_to_end_iam_needs_iam_database_authentication_on_the_cluster(world, e2e, caplog):
+    caplog.set_level(logging.INFO, logger=LOGGER_NAME)
+    with pytest.raises(psycopg2.OperationalError) as excinfo:
+        e2e_connect(world, "e2e-no-iam", IAM_USER)  # the role may rds-db:connect there
+    assert pam_failed(IAM_USER) in refusal(excinfo)
+    assert "IAM database authentication is not enabled on the DB cluster no-iam" in caplog.text
+
+
+def test_modify_db_proxy_to_iam_auth_takes_effect_for_the_next_connection(world, e2e):
+    rds = world.rds
+    with pytest.raises(psycopg2.OperationalError) as excinfo:
+        e2e_connect(world, "switch-proxy", IAM_USER)
+    assert proxy.NO_CREDENTIALS.format(user=IAM_USER) in refusal(excinfo)
+    rds.modify_db_proxy(DBProxyName="switch-proxy", DefaultAuthScheme="IAM_AUTH")
+    try:
+        with closing(e2e_connect(world, "switch-proxy", IAM_USER)) as conn:
+            assert node(conn) == (False, IAM_USER)
+        # A user that an Auth entry names keeps its secret.
+        with closing(world.connect("switch-proxy", password=token(world.dns("switch-proxy")))) as conn:
+            assert node(conn) == (False, TEST_USER)
+    finally:
+        rds.modify_db_proxy(DBProxyName="switch-proxy", DefaultAuthScheme="NONE")
+
+
+def test_no_path_but_the_proxy_gives_an_rds_iam_member_a_session_without_a_password(world, e2e, server):
+    """The private socket trusts members of rds_iam; a TLS client of the database itself (through a TlsFront when
+    the server has no TLS of its own) is not let in without a password for that."""
+    for password in ("", "anything"):
+        with pytest.raises(psycopg2.OperationalError):
+            psycopg2.connect(
+                host="127.0.0.1", port=server.primary_port, user=IAM_USER, password=password, dbname=TEST_DATABASE,
+                sslmode="require", connect_timeout=10, gssencmode="disable",
+            )  # fmt: skip

@@ -36,6 +36,8 @@ import psycopg2
 
 from emulator.dataplane.ca import Authority
 from emulator.dataplane.postgres import (
+    HBA_RDS_IAM_PROXY,
+    RDS_IAM,
     SERVER_OS_USER,
     TlsFront,
     as_server_user,
@@ -64,10 +66,13 @@ WRITER_HOST = "localhost"  # the primary (it also listens on 127.0.0.2, a name i
 WRITER_ADDRESSES = ("127.0.0.1", "127.0.0.2")
 READER_HOST = "127.0.0.3"  # the standby
 LOCAL_CERTIFICATE_NAMES = (WRITER_HOST, "127.0.0.1", READER_HOST)
-# The superuser over the Unix sockets only; everyone else with a password, over TLS.
+# The superuser over the Unix sockets only; members of rds_iam there too, for RDS Proxy's end-to-end IAM login
+# (emulator/dataplane/proxy.py; a TlsFront refuses its clients this line would admit); everyone else with a
+# password, over TLS.
 PG_HBA_LOCAL = f"""\
 local all {SUPERUSER} trust
 local replication {SUPERUSER} trust
+{HBA_RDS_IAM_PROXY}\
 local all all scram-sha-256
 """
 # The TCP lines when the server does TLS; a TlsFront stands for them otherwise.
@@ -152,6 +157,7 @@ class PostgresServer:
             primary_front.start(socket_dir)
         with closing(self.superuser()) as conn, conn.cursor() as cur:
             cur.execute(f"CREATE ROLE {TEST_USER} LOGIN PASSWORD %s", (TEST_PASSWORD,))
+            cur.execute(f"CREATE ROLE {RDS_IAM} NOLOGIN")  # as on Aurora PostgreSQL
             cur.execute(f"CREATE DATABASE {TEST_DATABASE}")
 
         if self.with_standby:

@@ -54,7 +54,7 @@ def proxy(status="available", **changes):
         "DebugLogging": False,
     }
     data.update(changes)
-    return data
+    return {key: value for key, value in data.items() if value is not None}  # None: a key AWS leaves out
 
 
 POOL = {
@@ -213,6 +213,69 @@ def test_create_with_end_to_end_iam_needs_no_auth(stubs):
     assert not outcome.failed, outcome.result["msg"]
     assert outcome.result["changed"] is True
     assert outcome.result["default_auth_scheme"] == "IAM_AUTH"
+    assert stubs.pending() == {}
+
+
+def test_switch_from_secrets_to_end_to_end_iam_in_one_modify_db_proxy(stubs):
+    read_state(stubs)
+    stubs.add(
+        "rds",
+        "modify_db_proxy",
+        {"DBProxy": proxy("modifying", DefaultAuthScheme="IAM_AUTH", Auth=[])},
+        {"DBProxyName": NAME, "DefaultAuthScheme": "IAM_AUTH", "Auth": []},
+    )
+    final_reads(stubs, DefaultAuthScheme="IAM_AUTH", Auth=[])
+    outcome = run(rds_proxy, {**ARGS, "default_auth_scheme": "IAM_AUTH", "auth": [], "wait": False}, stubs)
+    assert not outcome.failed, outcome.result["msg"]
+    assert outcome.result["changed"] is True
+    before, after = outcome.result["diff"]["before"], outcome.result["diff"]["after"]
+    assert (before["default_auth_scheme"], after["default_auth_scheme"]) == ("NONE", "IAM_AUTH")
+    assert (len(before["auth"]), after["auth"]) == (1, [])
+    assert stubs.pending() == {}
+
+
+def test_switch_to_end_to_end_iam_keeping_the_secrets(stubs):
+    read_state(stubs)
+    stubs.add(
+        "rds",
+        "modify_db_proxy",
+        {"DBProxy": proxy("modifying", DefaultAuthScheme="IAM_AUTH")},
+        {"DBProxyName": NAME, "DefaultAuthScheme": "IAM_AUTH"},
+    )
+    final_reads(stubs, DefaultAuthScheme="IAM_AUTH")
+    outcome = run(rds_proxy, {**ARGS, "default_auth_scheme": "IAM_AUTH", "wait": False}, stubs)
+    assert not outcome.failed, outcome.result["msg"]
+    assert outcome.result["changed"] is True
+    assert stubs.pending() == {}
+
+
+def test_switch_to_end_to_end_iam_in_check_mode_shows_the_diff_only(stubs):
+    read_state(stubs)
+    outcome = run(rds_proxy, {**ARGS, "default_auth_scheme": "IAM_AUTH", "auth": []}, stubs, check_mode=True)
+    assert outcome.result["changed"] is True
+    before, after = outcome.result["diff"]["before"], outcome.result["diff"]["after"]
+    assert (before["default_auth_scheme"], after["default_auth_scheme"]) == ("NONE", "IAM_AUTH")
+    assert after["auth"] == []
+    assert stubs.pending() == {}
+
+
+@pytest.mark.parametrize(
+    ("args", "current"),
+    [
+        pytest.param({"default_auth_scheme": "IAM_AUTH", "auth": []}, {"DefaultAuthScheme": "IAM_AUTH", "Auth": []},
+                     id="iam-auth-no-secret"),
+        pytest.param({"default_auth_scheme": "IAM_AUTH", "auth": None}, {"DefaultAuthScheme": "IAM_AUTH"},
+                     id="iam-auth-auth-unset"),
+        pytest.param({}, {"DefaultAuthScheme": "IAM_AUTH"}, id="scheme-unset-left-as-is"),
+        pytest.param({"default_auth_scheme": "NONE"}, {"DefaultAuthScheme": None}, id="none-when-not-reported"),
+    ],
+)  # fmt: skip
+def test_default_auth_scheme_in_sync_makes_no_call(stubs, args, current):
+    read_state(stubs, **current)  # DefaultAuthScheme None: described without it, AWS's default NONE
+    outcome = run(rds_proxy, {**ARGS, **args}, stubs)
+    assert not outcome.failed, outcome.result["msg"]
+    assert outcome.result["changed"] is False
+    assert outcome.result["diff"]["before"] == outcome.result["diff"]["after"]
     assert stubs.pending() == {}
 
 

@@ -15,7 +15,7 @@ description:
   - The state is read first (one C(SELECT) of the catalogs); the statements needed are computed from it and run in
     one transaction, rolled back when one of them fails. In check mode only the read runs. When nothing differs
     only the read runs and the task is not changed.
-  - The master user is made a member of each role it manages (C(GRANT name TO master)) unless it is a superuser:
+  - The master user is made a member of each role it manages (C(GRANT name TO master)) unless it is a superuser;
     PostgreSQL requires that to create a schema for the role, to set default privileges for it and to reassign
     or drop what it owns.
   - Roles are shared by all databases of the cluster, grants and schemas are not; a role that owns objects or holds
@@ -37,7 +37,7 @@ options:
     description:
       - Who manages the roles, for example the deployment's name; written into each role's comment as
         C(managed by OWNER_TAG).
-      - Letters, digits, spaces and C(_ . : / @ + = -), at most 128 characters, starting with a letter or digit.
+      - Letters, digits, spaces and the characters C(_.:/@+=-), at most 128 characters, starting with a letter or digit.
     type: str
     required: true
   state:
@@ -50,7 +50,7 @@ options:
   purge:
     description:
       - Drop the roles marked with O(owner_tag) that O(users) does not list.
-      - A role is dropped with C(REASSIGN OWNED BY name TO master), C(DROP OWNED BY name) and C(DROP ROLE name):
+      - A role is dropped with C(REASSIGN OWNED BY name TO master), C(DROP OWNED BY name) and C(DROP ROLE name);
         the data in its schema is kept, owned by the master user, and its privileges are gone.
     type: bool
     default: true

@@ -55,10 +55,11 @@ options:
     type: bool
     default: true
   users:
-    description: The login roles of the database.
+    description:
+      - The login roles of the database. Required when O(state=present); an empty list drops every role marked
+        with O(owner_tag) when O(purge=true).
     type: list
     elements: dict
-    default: []
     suboptions:
       name:
         description:
@@ -299,8 +300,10 @@ def desired_users(module):
         )
     if p["state"] == "absent":
         return []
+    if p["users"] is None:
+        module.fail_json(msg="users is required when state is present (an empty list drops every role of the owner)")
     users, names, schemas = [], set(), {}
-    for index, user in enumerate(p["users"] or []):
+    for index, user in enumerate(p["users"]):
         name = user["name"]
         where = f"users[{index}]"
         problem = _identifier_problem(name, "name")
@@ -579,6 +582,7 @@ class DataApi:
                 self.client.execute_statement(
                     aws_retry=True, **self.target, database=self.database, sql=statement, transactionId=transaction
                 )
+            statement = None
             self.client.commit_transaction(aws_retry=True, **self.target, transactionId=transaction)
         except (ClientError, BotoCoreError) as e:
             rolled_back = self.rollback(transaction)
@@ -622,7 +626,7 @@ def main():
         owner_tag=dict(type="str", required=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
         purge=dict(type="bool", default=True),
-        users=dict(type="list", elements="dict", default=[], options=user_spec),
+        users=dict(type="list", elements="dict", options=user_spec),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     p = module.params

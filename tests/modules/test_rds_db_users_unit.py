@@ -292,6 +292,26 @@ def test_bad_options_fail_before_any_call(stubs, users, message):
     assert stubs.created == []
 
 
+def test_users_is_required_when_present(stubs):
+    outcome = run(rds_db_users, dict(ARGS), stubs)
+    assert outcome.failed and outcome.result["msg"].startswith("users is required")
+    assert stubs.created == []
+
+
+def test_a_failing_commit_rolls_back(stubs):
+    read(stubs, db_state())
+    transaction(stubs, CREATE, commit=False)
+    stubs.error(
+        "rds-data", "commit_transaction", "TransactionNotFoundException", "Transaction tx-0123456789 is not found",
+        status=404, expected={**TARGET, "transactionId": TX},
+    )  # fmt: skip
+    stubs.add("rds-data", "rollback_transaction", {}, {**TARGET, "transactionId": TX})
+    outcome = run(rds_db_users, {**ARGS, "users": USERS}, stubs)
+    assert outcome.failed
+    assert "CommitTransaction failed" in outcome.result["msg"]
+    assert "times out after" in outcome.result["msg"]
+
+
 def test_a_bad_owner_tag_fails_before_any_call(stubs):
     outcome = run(rds_db_users, {**ARGS, "owner_tag": "it's\\mine", "users": USERS}, stubs)
     assert outcome.failed and outcome.result["msg"].startswith("owner_tag ")

@@ -105,3 +105,30 @@ def run(module, args: dict, stubs: Stubs, check_mode: bool = False, diff: bool =
         except ModuleExit as outcome:
             return outcome
     raise AssertionError("the module neither exited nor failed")
+
+
+def run_on_emulator(module, aws, args: dict, check_mode: bool = False, account: str = "database") -> ModuleExit:
+    """Run ``module.main()`` with ``args`` and real clients of an emulator account; return its exit."""
+
+    def client(module_self, service, retry_decorator=None, **kwargs):
+        raw = aws.client(service, account)
+        return raw if retry_decorator is None else RetryingBotoClientWrapper(raw, retry_decorator)
+
+    def exit_json(self, **kwargs):
+        raise ModuleExit(False, kwargs)
+
+    def fail_json(self, msg="", **kwargs):
+        raise ModuleExit(True, {"msg": msg, **kwargs})
+
+    arguments = {"region": aws.region, **args, "_ansible_check_mode": check_mode, "_ansible_diff": True}
+    with (
+        patch_module_args(arguments),
+        mock.patch.object(AnsibleAWSModule, "client", client),
+        mock.patch.object(basic.AnsibleModule, "exit_json", exit_json),
+        mock.patch.object(basic.AnsibleModule, "fail_json", fail_json),
+    ):
+        try:
+            module.main()
+        except ModuleExit as outcome:
+            return outcome
+    raise AssertionError("the module neither exited nor failed")

@@ -8,17 +8,12 @@ import hashlib
 import io
 import json
 import zipfile
-from unittest import mock
 
 import pytest
-from ansible.module_utils import basic
-from ansible.module_utils.testing import patch_module_args
-from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.retries import RetryingBotoClientWrapper
 
 from emulator.requestlog import is_mutating
 
-from .stubbed import ModuleExit, load_module
+from .stubbed import load_module, run_on_emulator
 
 resource_check = load_module("resource_check")
 
@@ -36,29 +31,9 @@ MANAGED = "arn:aws:iam::aws:policy/AWSXRayDaemonWriteAccess"
 
 def run(aws, args: dict) -> dict:
     """Run the module with clients of the emulator's database account; return its result."""
-
-    def client(module_self, service, retry_decorator=None, **kwargs):
-        raw = aws.client(service, "database")
-        return raw if retry_decorator is None else RetryingBotoClientWrapper(raw, retry_decorator)
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(False, kwargs)
-
-    def fail_json(self, msg="", **kwargs):
-        raise ModuleExit(True, {"msg": msg, **kwargs})
-
-    with (
-        patch_module_args({"region": aws.region, **args, "_ansible_check_mode": False}),
-        mock.patch.object(AnsibleAWSModule, "client", client),
-        mock.patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        mock.patch.object(basic.AnsibleModule, "fail_json", fail_json),
-    ):
-        try:
-            resource_check.main()
-        except ModuleExit as outcome:
-            assert not outcome.failed, outcome.result["msg"]
-            return outcome.result
-    raise AssertionError("the module neither exited nor failed")
+    outcome = run_on_emulator(resource_check, aws, args)
+    assert not outcome.failed, outcome.result["msg"]
+    return outcome.result
 
 
 def tag_list(tags: dict) -> list[dict]:
@@ -300,18 +275,9 @@ def test_a_missing_vpc_is_out_of_sync_without_reading_inside_it(aws):
 
 
 def test_a_malformed_policy_is_rejected_naming_the_role(aws):
-    with (
-        patch_module_args({"region": aws.region, "iam_roles": [{"name": "r", "trust_policy": "{not json"}]}),
-        mock.patch.object(
-            basic.AnsibleModule,
-            "fail_json",
-            lambda self, msg="", **kw: (_ for _ in ()).throw(ModuleExit(True, {"msg": msg})),
-        ),
-        pytest.raises(ModuleExit) as failure,
-    ):
-        resource_check.main()
-    assert failure.value.failed
-    assert "iam_roles: role r: trust_policy is not a JSON policy document" in failure.value.result["msg"]
+    failure = run_on_emulator(resource_check, aws, {"iam_roles": [{"name": "r", "trust_policy": "{not json"}]})
+    assert failure.failed
+    assert "iam_roles: role r: trust_policy is not a JSON policy document" in failure.result["msg"]
 
 
 def _zip(source: str) -> bytes:

@@ -1,10 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite: static checks; pytest on the emulator, the modules,
-# the Lambda and the deployment model; then the playbook tests and a smoke run
-# of the deploy benchmark (pytest) and every Molecule scenario
-# side by side, each on an emulator of its own, since both spend much of their
-# time waiting. Molecule's output goes to build/molecule.log and is printed
-# when it ends. Any failure fails the whole.
+# the Lambda and the deployment model; then the playbook tests, every Molecule
+# scenario and a smoke run of the deploy benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -13,20 +10,30 @@ bash scripts/lint.sh
 echo "== pytest: emulator, modules, Lambda, deploy model"
 python -m pytest tests/emulator tests/modules tests/lambda tests/benchmarks/test_deploy_model.py
 
-echo "== pytest: playbooks, deploy benchmark (smoke); molecule test --all alongside (EMULATOR_PORT ${EMULATOR_PORT:-4566})"
+# Two lanes side by side, each on emulators of its own, since both spend much of their time waiting: the
+# playbook tests in this shell; every Molecule scenario, then the organization tests and the deploy benchmark's
+# smoke run, in the background (output in build/, printed when they end). Any failure fails the whole.
+echo "== pytest: playbooks | alongside: molecule test --all, then the organization tests and the deploy benchmark"
 mkdir -p build
 # Molecule's state lives in this checkout and starts empty: state left by an
 # interrupted run elsewhere would make it skip creating the emulator.
 export MOLECULE_EPHEMERAL_DIRECTORY="$PWD/build/molecule-state"
-rm -rf "$MOLECULE_EPHEMERAL_DIRECTORY"
-molecule test --all >build/molecule.log 2>&1 &
-molecule_pid=$!
-trap 'kill "$molecule_pid" 2>/dev/null || true' EXIT
+rm -rf "$MOLECULE_EPHEMERAL_DIRECTORY" build/lane.status
+(
+  molecule_status=0
+  molecule test --all >build/molecule.log 2>&1 || molecule_status=$?
+  lane_status=0
+  python -m pytest tests/playbooks/test_organization.py tests/benchmarks/test_deploy_speed.py \
+    >build/pytest-lane.log 2>&1 || lane_status=$?
+  echo "$molecule_status $lane_status" >build/lane.status
+) &
+lane_pid=$!
+trap 'kill "$lane_pid" 2>/dev/null || true' EXIT
 pytest_status=0
-python -m pytest tests/playbooks tests/benchmarks/test_deploy_speed.py || pytest_status=$?
-molecule_status=0
-wait "$molecule_pid" || molecule_status=$?
+python -m pytest tests/playbooks --ignore=tests/playbooks/test_organization.py || pytest_status=$?
+wait "$lane_pid" || true
 trap - EXIT
+read -r molecule_status lane_status <build/lane.status || { molecule_status=1; lane_status=1; }
 
 echo "== molecule (exit status $molecule_status; full log: build/molecule.log)"
 if [ "$molecule_status" -ne 0 ]; then
@@ -34,4 +41,6 @@ if [ "$molecule_status" -ne 0 ]; then
 else
   sed -n '/SCENARIO RECAP/,$p' build/molecule.log
 fi
-[ "$pytest_status" -eq 0 ] && [ "$molecule_status" -eq 0 ]
+echo "== pytest: organization tests, deploy benchmark (exit status $lane_status)"
+cat build/pytest-lane.log
+[ "$pytest_status" -eq 0 ] && [ "$molecule_status" -eq 0 ] && [ "$lane_status" -eq 0 ]

@@ -631,6 +631,18 @@ def _wire(value: Any) -> Any:
     return value
 
 
+def _in_transaction(transaction_id: str, call: Any, work: Any) -> str:
+    """``work(conn)`` on the connection of a transaction; an error ends the transaction ("Transaction has been
+    aborted due to an error from a previous call.", "Troubleshooting Amazon RDS Data API")."""
+    with _use(transaction_id, call.account_id, call.cluster.db_cluster_arn) as transaction:
+        try:
+            return work(transaction.conn)
+        except DataApiError:
+            _end(transaction, ABORTED)
+            _close(transaction.conn)
+            raise
+
+
 def _answer(result: dict[str, Any]) -> str:
     """The response body, serialized here: moto's serializer cannot write the nulls that the typed lists of an
     ArrayValue "can contain" (model)."""
@@ -648,16 +660,11 @@ class RDSDataResponse(BaseResponse):
         transaction_id = params.get("transactionId")
         # schema: "Currently, the schema parameter isn't supported." (API reference, ExecuteStatement): ignored.
         if transaction_id:
-            with _use(transaction_id, call.account_id, call.cluster.db_cluster_arn) as transaction:
-                try:
-                    cur = _run(transaction.conn, params["sql"], params.get("parameters") or [])
-                    return _answer(_result(cur, transaction.conn, params))
-                except DataApiError:
-                    # "Transaction has been aborted due to an error from a previous call." ("Troubleshooting
-                    # Amazon RDS Data API").
-                    _end(transaction, ABORTED)
-                    _close(transaction.conn)
-                    raise
+            return _in_transaction(
+                transaction_id,
+                call,
+                lambda conn: _answer(_result(_run(conn, params["sql"], params.get("parameters") or []), conn, params)),
+            )
         # "If a call isn't part of a transaction because it doesn't include the transactionID parameter, changes
         # that result from the call are committed automatically." (API reference, ExecuteStatement)
         conn = _connect(call, params.get("database"))
@@ -684,13 +691,7 @@ class RDSDataResponse(BaseResponse):
             return results
 
         if transaction_id:
-            with _use(transaction_id, call.account_id, call.cluster.db_cluster_arn) as transaction:
-                try:
-                    return _answer({"updateResults": run_all(transaction.conn)})
-                except DataApiError:
-                    _end(transaction, ABORTED)
-                    _close(transaction.conn)
-                    raise
+            return _in_transaction(transaction_id, call, lambda conn: _answer({"updateResults": run_all(conn)}))
         conn = _connect(call, params.get("database"))
         try:
             updates = run_all(conn)  # one transaction for the batch, committed at its end

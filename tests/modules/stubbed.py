@@ -84,9 +84,8 @@ class Stubs:
         return client
 
 
-def run(module, args: dict, stubs: Stubs, check_mode: bool = False, diff: bool = True) -> ModuleExit:
-    """Run ``module.main()`` with ``args``; return its exit (``failed`` and ``result``)."""
-    args = {"region": REGION, **args, "_ansible_check_mode": check_mode, "_ansible_diff": diff}
+def _run_main(module, arguments: dict, client) -> ModuleExit:
+    """Run ``module.main()`` with ``arguments`` and AWS clients from ``client``; return its exit."""
 
     def exit_json(self, **kwargs):
         raise ModuleExit(False, kwargs)
@@ -94,33 +93,6 @@ def run(module, args: dict, stubs: Stubs, check_mode: bool = False, diff: bool =
     def fail_json(self, msg="", **kwargs):
         raise ModuleExit(True, {"msg": msg, **kwargs})
 
-    with (
-        patch_module_args(args),
-        mock.patch.object(AnsibleAWSModule, "client", stubs.client_factory()),
-        mock.patch.object(basic.AnsibleModule, "exit_json", exit_json),
-        mock.patch.object(basic.AnsibleModule, "fail_json", fail_json),
-    ):
-        try:
-            module.main()
-        except ModuleExit as outcome:
-            return outcome
-    raise AssertionError("the module neither exited nor failed")
-
-
-def run_on_emulator(module, aws, args: dict, check_mode: bool = False, account: str = "database") -> ModuleExit:
-    """Run ``module.main()`` with ``args`` and real clients of an emulator account; return its exit."""
-
-    def client(module_self, service, retry_decorator=None, **kwargs):
-        raw = aws.client(service, account)
-        return raw if retry_decorator is None else RetryingBotoClientWrapper(raw, retry_decorator)
-
-    def exit_json(self, **kwargs):
-        raise ModuleExit(False, kwargs)
-
-    def fail_json(self, msg="", **kwargs):
-        raise ModuleExit(True, {"msg": msg, **kwargs})
-
-    arguments = {"region": aws.region, **args, "_ansible_check_mode": check_mode, "_ansible_diff": True}
     with (
         patch_module_args(arguments),
         mock.patch.object(AnsibleAWSModule, "client", client),
@@ -132,3 +104,20 @@ def run_on_emulator(module, aws, args: dict, check_mode: bool = False, account: 
         except ModuleExit as outcome:
             return outcome
     raise AssertionError("the module neither exited nor failed")
+
+
+def run(module, args: dict, stubs: Stubs, check_mode: bool = False, diff: bool = True) -> ModuleExit:
+    """Run ``module.main()`` with ``args`` and stubbed clients; return its exit (``failed`` and ``result``)."""
+    arguments = {"region": REGION, **args, "_ansible_check_mode": check_mode, "_ansible_diff": diff}
+    return _run_main(module, arguments, stubs.client_factory())
+
+
+def run_on_emulator(module, aws, args: dict, check_mode: bool = False, account: str = "database") -> ModuleExit:
+    """Run ``module.main()`` with ``args`` and real clients of an emulator account; return its exit."""
+
+    def client(module_self, service, retry_decorator=None, **kwargs):
+        raw = aws.client(service, account)
+        return raw if retry_decorator is None else RetryingBotoClientWrapper(raw, retry_decorator)
+
+    arguments = {"region": aws.region, **args, "_ansible_check_mode": check_mode, "_ansible_diff": True}
+    return _run_main(module, arguments, client)

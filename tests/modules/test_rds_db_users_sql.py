@@ -96,7 +96,7 @@ class Clients:
 def server():
     with support.PostgresServer(with_standby=False) as pg:
         with closing(pg.superuser()) as conn, conn.cursor() as cur:
-            cur.execute("CREATE ROLE rds_iam NOLOGIN")
+            # The server has rds_iam already, as Aurora PostgreSQL has (tests/lambda/support.py).
             cur.execute(f"CREATE ROLE {MASTER} LOGIN CREATEROLE")
             cur.execute(f"GRANT rds_iam TO {MASTER} WITH ADMIN OPTION")
             cur.execute(f"CREATE DATABASE {DATABASE} OWNER {MASTER}")

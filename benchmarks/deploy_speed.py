@@ -40,7 +40,6 @@ sys.path.insert(0, str(ROOT))
 
 from benchmarks.deploy_model import critical_path, deployment_steps, serial_minutes  # noqa: E402
 from emulator.client import EmulatorControl  # noqa: E402
-from emulator.requestlog import is_mutating  # noqa: E402
 from tests.playbooks.leftovers import RunningEmulator, deployment_resources  # noqa: E402
 
 DEPLOYMENT = "bench"
@@ -116,12 +115,12 @@ def measure(scale: float) -> dict:
         figures["rerun_changed"] = changed_total(recap)
         figures["rerun_calls"] = len(requests)
         figures["rerun_mutating"] = sum(
-            1 for r in requests if is_mutating(r["action"]) and not r.get("fault") and r.get("status", 0) < 400
+            1 for r in requests if r["mutating"] and not r.get("fault") and r.get("status", 0) < 400
         )
         # The verification's invocations of the functions run the data-path test: they read nothing of the
         # deployment's state, and are counted apart.
         figures["rerun_invocations"] = sum(1 for r in requests if r["action"] == "Invoke")
-        reads = [r for r in requests if not is_mutating(r["action"]) and r["action"] != "Invoke"]
+        reads = [r for r in requests if not r["mutating"] and r["action"] != "Invoke"]
         figures["rerun_reads"] = len(reads)
         figures["rerun_reads_by_action"] = collections.Counter(f"{r['service']}:{r['action']}" for r in reads)
         figures["resources"] = len(deployment_resources(emulator, DEPLOYMENT))

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import urllib.request
 
-from .requestlog import is_mutating
-
 
 class EmulatorControl:
     def __init__(self, url: str) -> None:
@@ -58,5 +56,5 @@ class EmulatorControl:
     def mutating_requests(self) -> list[dict]:
         """Calls that may change state and that AWS accepted (a refused call changes nothing)."""
         return [
-            e for e in self.requests() if is_mutating(e["action"]) and not e.get("fault") and e.get("status", 0) < 400
+            e for e in self.requests() if e["mutating"] and not e.get("fault") and e.get("status", 0) < 400
         ]

@@ -25,6 +25,22 @@ _READ_PREFIXES = ("Describe", "Get", "List", "Head", "Lookup", "Search", "Select
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/\d{8}/([^/]+)/([^/]+)/aws4_request")
 
 
+_answering = threading.local()  # what the handler answering a request on this thread found out about it
+
+
+def mark_read_only() -> None:
+    """Called while a request is answered: it changed nothing although its operation may change state (the RDS
+    Data API's ExecuteStatement of a statement that wrote nothing). The request is then logged as not mutating."""
+    _answering.read_only = True
+
+
+def take_read_only() -> bool:
+    """Whether the request answered last on this thread was marked read-only; clears the mark."""
+    read_only = getattr(_answering, "read_only", False)
+    _answering.read_only = False
+    return read_only
+
+
 def is_mutating(action: str) -> bool:
     """True for an operation that may change state (Create*, Put*, Delete*...)."""
     if action in _READ_ONLY_ACTIONS:
@@ -106,7 +122,7 @@ class RequestLog:
 
     def add(self, **entry) -> None:
         entry.setdefault("time", time.time())
-        entry["mutating"] = is_mutating(entry.get("action", ""))
+        entry["mutating"] = is_mutating(entry.get("action", "")) and not entry.pop("read_only", False)
         with self._lock:
             self._entries.append(entry)
 
@@ -115,11 +131,11 @@ class RequestLog:
             return list(self._entries)
 
     def counts(self) -> list[dict]:
-        """One row per (account, service, action) with its number of calls."""
-        counter = Counter((e["account"], e["service"], e["action"]) for e in self.entries())
+        """One row per (account, service, action, whether it was mutating) with its number of calls."""
+        counter = Counter((e["account"], e["service"], e["action"], e["mutating"]) for e in self.entries())
         return [
-            {"account": a, "service": s, "action": o, "count": n, "mutating": is_mutating(o)}
-            for (a, s, o), n in sorted(counter.items())
+            {"account": a, "service": s, "action": o, "count": n, "mutating": m}
+            for (a, s, o, m), n in sorted(counter.items())
         ]
 
     def reset(self) -> None:

@@ -21,7 +21,7 @@ from functools import cache
 from werkzeug.serving import make_server
 
 from . import accounts as accounts_mod
-from .requestlog import RequestLog, _session, identify, parse_credential
+from .requestlog import RequestLog, _session, identify, parse_credential, take_read_only
 from .settings import SETTINGS
 
 CONTROL_PREFIX = "/_emulator"
@@ -167,8 +167,9 @@ class Emulator:
             captured["status"] = int(status.split()[0])
             return start_response(status, headers, exc_info)
 
+        take_read_only()
         result = self.moto_app(environ, recording_start_response)
-        self.log.add(**entry, status=captured.get("status", 0), fault=None)
+        self.log.add(**entry, status=captured.get("status", 0), fault=None, read_only=take_read_only())
         return result
 
     def _control(self, environ, start_response):

@@ -35,6 +35,7 @@ from moto.rds.exceptions import RDSClientError
 from moto.rds.models import DBCluster, RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
+from .. import requestlog
 from ..settings import SETTINGS
 from .rds_common import request_params
 
@@ -274,6 +275,9 @@ _FATAL = re.compile(r"FATAL:\s+(.*)")
 _LOGIN_STATES = (("password authentication failed", "28P01"), ("pg_hba.conf rejects", "28000"))
 
 
+ACTIVE_SQL_TRANSACTION = "25001"  # "cannot run inside a transaction block" (PostgreSQL's errcodes)
+
+
 def database_error(message: str, sqlstate: str | None) -> DataApiError:
     """A database error as the Data API reports it: DatabaseErrorException (the model: "There was an error in
     processing the SQL statement"; BadRequestException, which older answers used, is deprecated) with the
@@ -283,7 +287,9 @@ def database_error(message: str, sqlstate: str | None) -> DataApiError:
     text = message.strip()
     if sqlstate:
         text = f"{text}; SQLState: {sqlstate}"
-    return _error("DatabaseErrorException", text)
+    error = _error("DatabaseErrorException", text)
+    error.sqlstate = sqlstate
+    return error
 
 
 def _connect(call: _Call, database: str | None) -> Any:
@@ -631,6 +637,17 @@ def _wire(value: Any) -> Any:
     return value
 
 
+def _mark_if_nothing_written(conn: Any) -> None:
+    """Log the request as read-only when its statement wrote nothing: PostgreSQL assigns a transaction ID at a
+    transaction's first write only ("Transactions and Identifiers", PostgreSQL documentation), so none assigned
+    means nothing was written. (For the emulator's request log, which tells reads from changes; AWS keeps no such
+    log.)"""
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_current_xact_id_if_assigned() IS NULL")
+        if cur.fetchone()[0]:
+            requestlog.mark_read_only()
+
+
 def _in_transaction(transaction_id: str, call: Any, work: Any) -> str:
     """``work(conn)`` on the connection of a transaction; an error ends the transaction ("Transaction has been
     aborted due to an error from a previous call.", "Troubleshooting Amazon RDS Data API")."""
@@ -667,13 +684,26 @@ class RDSDataResponse(BaseResponse):
             )
         # "If a call isn't part of a transaction because it doesn't include the transactionID parameter, changes
         # that result from the call are committed automatically." (API reference, ExecuteStatement)
+        # Run in a transaction of its own, committed at once, so that whether it wrote anything is known before it
+        # commits; a statement PostgreSQL runs only outside a transaction block (CREATE DATABASE, VACUUM...) runs
+        # alone, as on AWS.
         conn = _connect(call, params.get("database"))
         try:
-            conn.autocommit = True
-            cur = _run(conn, params["sql"], params.get("parameters") or [])
-            return _answer(_result(cur, conn, params))
+            try:
+                cur = _run(conn, params["sql"], params.get("parameters") or [])
+            except DataApiError as error:
+                if getattr(error, "sqlstate", None) != ACTIVE_SQL_TRANSACTION:
+                    raise
+                conn.rollback()
+                conn.autocommit = True
+                cur = _run(conn, params["sql"], params.get("parameters") or [])
+            answer = _answer(_result(cur, conn, params))
+            if not conn.autocommit:
+                _mark_if_nothing_written(conn)
+                conn.commit()
+            return answer
         finally:
-            _close(conn, rollback=False)
+            _close(conn)
 
     def batch_execute_statement(self) -> str:
         call = _prepare(self, "BatchExecuteStatement")

@@ -341,3 +341,28 @@ def test_callers_need_rds_data_and_secretsmanager_permissions(emulator, cluster)
     assert "secretsmanager:GetSecretValue" in message(no_secret)
     allow("secret", "secretsmanager:GetSecretValue", cluster["secret"])
     assert call()["records"] == [[{"longValue": 1}]]
+
+
+def test_a_statement_that_writes_nothing_is_logged_as_a_read(emulator, cluster):
+    """The request log tells reads from changes by operation name; an ExecuteStatement outside a transaction that
+    wrote nothing is logged as not mutating, one that wrote, or a statement only runnable outside a transaction
+    block, as mutating. Statements of a transaction are changes (the transaction decides)."""
+
+    def logged(sql: str, **kwargs) -> bool:
+        emulator.control.reset_requests()
+        execute(emulator, cluster, sql, **kwargs)
+        (entry,) = [e for e in emulator.control.requests() if e["action"] == "ExecuteStatement"]
+        return entry["mutating"]
+
+    assert logged("CREATE TABLE logged_reads (n int)") is True
+    assert logged("SELECT count(*) FROM logged_reads") is False
+    assert (
+        logged("SELECT n FROM logged_reads WHERE n = :n", parameters=[{"name": "n", "value": {"longValue": 1}}])
+        is False
+    )
+    assert logged("INSERT INTO logged_reads VALUES (1)") is True
+    assert logged("WITH gone AS (DELETE FROM logged_reads RETURNING n) SELECT count(*) FROM gone") is True
+    assert logged("CREATE DATABASE logged_reads_db") is True  # runs outside a transaction block, as on AWS
+    assert logged("DROP DATABASE logged_reads_db") is True
+    assert logged("DROP TABLE logged_reads") is True
+    assert [e for e in emulator.control.mutating_requests() if e["action"] == "ExecuteStatement"]

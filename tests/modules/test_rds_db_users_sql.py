@@ -96,7 +96,7 @@ class Clients:
 def server():
     with support.PostgresServer(with_standby=False) as pg:
         with closing(pg.superuser()) as conn, conn.cursor() as cur:
-            cur.execute("CREATE ROLE rds_iam NOLOGIN")
+            # rds_iam exists: support.PostgresServer makes it, as on Aurora PostgreSQL.
             cur.execute(f"CREATE ROLE {MASTER} LOGIN CREATEROLE")
             cur.execute(f"GRANT rds_iam TO {MASTER} WITH ADMIN OPTION")
             cur.execute(f"CREATE DATABASE {DATABASE} OWNER {MASTER}")

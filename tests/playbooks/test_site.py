@@ -234,7 +234,8 @@ def test_the_proxy_requires_tls_and_iam_and_the_cluster_is_encrypted(emulator, s
     rds = emulator.client("rds", "database")
     (proxy,) = rds.describe_db_proxies(DBProxyName=f"{DEPLOYMENT}-proxy")["DBProxies"]
     assert proxy["RequireTLS"] is True
-    assert {a["IAMAuth"] for a in proxy["Auth"]} == {"REQUIRED"}
+    # End-to-end IAM: clients authenticate with IAM tokens and the proxy logs in with IAM; no secret.
+    assert (proxy["DefaultAuthScheme"], proxy["Auth"]) == ("IAM_AUTH", [])
     (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=f"{DEPLOYMENT}-db")["DBClusters"]
     assert cluster["StorageEncrypted"] is True
     assert cluster["IAMDatabaseAuthenticationEnabled"] is True

@@ -188,6 +188,10 @@ options:
         default: []
       storage_encrypted: {description: Whether storage is encrypted., type: bool, default: true}
       iam_database_authentication: {description: Whether IAM database authentication is on., type: bool, default: true}
+      http_endpoint:
+        description:
+          - Whether the RDS Data API's HTTP endpoint is enabled (C(HttpEndpointEnabled)); not compared when not given.
+        type: bool
       log_exports: {description: Log types exported to CloudWatch Logs., type: list, elements: str, default: []}
       serverless_min_capacity: {description: Serverless v2 minimum ACUs; not compared when not given., type: float}
       serverless_max_capacity: {description: Serverless v2 maximum ACUs., type: float}
@@ -288,9 +292,9 @@ secrets:
   type: dict
 db_clusters:
   description:
-    - For each cluster asked for, by identifier, C(arn), C(engine_version), C(status), C(endpoint),
-      C(reader_endpoint) and C(instances) (the status of each instance asked for, by identifier); empty when
-      missing.
+    - For each cluster asked for, by identifier, C(arn), C(resource_id) (C(cluster-...)), C(engine_version),
+      C(status), C(endpoint), C(reader_endpoint), C(http_endpoint_enabled) and C(instances) (the status of each
+      instance asked for, by identifier); empty when missing.
   returned: always
   type: dict
 """
@@ -785,6 +789,8 @@ class Check:
             current = current["DBClusters"][0]
             entry = {
                 "arn": current["DBClusterArn"],
+                "resource_id": current.get("DbClusterResourceId", ""),
+                "http_endpoint_enabled": bool(current.get("HttpEndpointEnabled")),
                 "engine_version": current.get("EngineVersion", ""),
                 "status": current.get("Status", ""),
                 "endpoint": current.get("Endpoint", ""),
@@ -822,6 +828,8 @@ class Check:
                     ("tags", _tags(current.get("TagList")), _wanted_tags(cluster["tags"])),
                 ],
             )
+            if cluster["http_endpoint"] is not None and entry["http_endpoint_enabled"] != cluster["http_endpoint"]:
+                self.differ(what, "http_endpoint differs")
             for option in ("serverless_min_capacity", "serverless_max_capacity"):
                 key = "MinCapacity" if option.endswith("min_capacity") else "MaxCapacity"
                 if cluster[option] is not None and scaling.get(key) != cluster[option]:
@@ -1027,6 +1035,7 @@ def main():
                 security_group_names=strings,
                 storage_encrypted=dict(type="bool", default=True),
                 iam_database_authentication=dict(type="bool", default=True),
+                http_endpoint=dict(type="bool"),
                 log_exports=strings,
                 serverless_min_capacity=dict(type="float"),
                 serverless_max_capacity=dict(type="float"),

@@ -37,7 +37,7 @@ DEFAULT_CA_BUNDLE = Path(__file__).resolve().with_name("amazon-root-cas.pem")
 DEFAULT_PORT = 5432
 SESSION_NAME = "connection-test"
 APPLICATION_NAME = "connection-test"
-TEST_QUERY = "SELECT pg_is_in_recovery(), current_setting('server_version'), pg_backend_pid()"
+TEST_QUERY = "SELECT pg_is_in_recovery(), current_setting('server_version'), pg_backend_pid(), current_user"
 CREDENTIALS_REFRESH_MARGIN = 300  # seconds before expiry at which assumed-role credentials are renewed
 TCP_TIMEOUT = 3  # seconds
 CONNECT_TIMEOUT = 5  # seconds (libpq: the whole connection attempt)
@@ -481,7 +481,7 @@ class ConnectionTester:
             LOGGER.error("connection test failed: %s", json.dumps(body))
             return _response(502, body)
         timings["total"] = round((time.perf_counter() - started) * 1000, 3)
-        in_recovery, server_version, backend_pid, reused = result
+        in_recovery, server_version, backend_pid, current_user, reused = result
         role = "reader" if in_recovery else "writer"
         body = {"ok": True, "message": SUCCESS_MESSAGE, **where, "role": role, **expected}
         if expected:
@@ -489,6 +489,7 @@ class ConnectionTester:
         body.update(
             server_version=server_version,
             backend_pid=backend_pid,
+            current_user=current_user,  # who the database says the session is
             connection_reused=reused,
             timings_ms=timings,
         )

@@ -47,6 +47,7 @@ def test_writer(function_env, tester, pg):
         TEST_DATABASE,
     )
     assert body["sslmode"] == "verify-full"  # not a proxy endpoint you create: CA and host name are checked
+    assert body["current_user"] == TEST_USER  # what the database itself says
     assert body["connection_reused"] is False
     assert set(body["timings_ms"]) == STAGE_TIMINGS
     assert all(value >= 0 for value in body["timings_ms"].values())

@@ -493,6 +493,8 @@ def test_a_cluster_as_made_is_in_sync_in_a_fixed_number_of_reads(aws, database):
     assert cluster["endpoint"] == ids["cluster"]["Endpoint"]
     assert cluster["reader_endpoint"] == ids["cluster"]["ReaderEndpoint"]
     assert cluster["instances"] == {"db-writer": "available", "db-reader-1": "available"}
+    assert cluster["resource_id"] == ids["cluster"]["DbClusterResourceId"]
+    assert cluster["http_endpoint_enabled"] is False
     calls = [f"{r['service']}:{r['action']}" for r in aws.control.requests()]
     assert not [c for c in calls if is_mutating(c.split(":")[1])]
     # Groups + 2 IAM + secret + subnet group and its tags + cluster + its instances.
@@ -587,6 +589,16 @@ def test_settings_fixed_at_creation_are_compared_too(aws, database):
         "db cluster db: storage_encrypted differs",
         "db cluster db: iam_database_authentication differs",
     ]
+
+
+def test_the_data_api_endpoint_is_compared_when_asked(aws, database):
+    args, ids = database
+    args["db_clusters"][0]["http_endpoint"] = True
+    assert "db cluster db: http_endpoint differs" in run(aws, args)["differences"]
+    aws.client("rds").enable_http_endpoint(ResourceArn=ids["cluster"]["DBClusterArn"])
+    result = run(aws, args)
+    assert result["in_sync"] is True, result["differences"]
+    assert result["db_clusters"]["db"]["http_endpoint_enabled"] is True
 
 
 def test_a_missing_cluster_secret_and_subnet_group_are_reported(aws):

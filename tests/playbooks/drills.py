@@ -30,6 +30,11 @@ APPLICATION = "application-a"
 FUNCTION = f"{DEPLOYMENT}-connection-test"
 CONNECT_ROLE = f"{DEPLOYMENT}-proxy-connect-{APPLICATION}"
 CONNECT_POLICY = "rds-db-connect"
+# The database users of the two application accounts (derived from the host names).
+USER = "application_a"
+OTHER_USER = "application_b"
+PROXY_ROLE = f"{DEPLOYMENT}-proxy"
+PROXY_POLICY = "connect-as-application-users"
 FUNCTION_POLICY = "connection-test"
 DB_PORT = 5432
 # Lambda runs the function for up to its timeout (30 s): the client waits longer than that.
@@ -152,8 +157,9 @@ def _set_environment(emulator, **changes: str) -> Undo:
 
 
 def database_user_changed(emulator) -> Undo:
-    """The function logs in as another database user than the connect role may connect as."""
-    return _set_environment(emulator, DB_USERNAME="someone_else")
+    """The function logs in as another application account's database user, which exists: its connect role may
+    connect as its own account's user only."""
+    return _set_environment(emulator, DB_USERNAME=OTHER_USER)
 
 
 def token_expired(emulator) -> Undo:
@@ -162,17 +168,17 @@ def token_expired(emulator) -> Undo:
     return lambda: emulator.control.configure(token_clock_offset=0)
 
 
-def secret_password_changed(emulator) -> Undo:
-    """The secret the proxy logs in with no longer holds the database's password."""
-    secrets = emulator.client("secretsmanager", "database")
-    rds = emulator.client("rds", "database")
-    (proxy,) = rds.describe_db_proxies(DBProxyName=f"{DEPLOYMENT}-proxy")["DBProxies"]
-    (arn,) = {a["SecretArn"] for a in proxy["Auth"]}
-    value = secrets.get_secret_value(SecretId=arn)["SecretString"]
-    changed = json.loads(value)
-    changed["password"] = changed["password"][::-1] + "x"
-    secrets.put_secret_value(SecretId=arn, SecretString=json.dumps(changed))
-    return lambda: secrets.put_secret_value(SecretId=arn, SecretString=value)
+def proxy_may_not_log_in_as_the_user(emulator) -> Undo:
+    """End-to-end IAM: the proxy's role loses its rds-db:connect as the application's user on the cluster, so the
+    proxy cannot log in to the database as that user (Aurora refuses the IAM login)."""
+    iam = emulator.client("iam", "database")
+    document = _json_document(iam.get_role_policy(RoleName=PROXY_ROLE, PolicyName=PROXY_POLICY)["PolicyDocument"])
+    broken = json.loads(json.dumps(document).replace(f'/{USER}"', f'/{USER}_not"'))
+    assert broken != document
+    iam.put_role_policy(RoleName=PROXY_ROLE, PolicyName=PROXY_POLICY, PolicyDocument=json.dumps(broken))
+    return lambda: iam.put_role_policy(
+        RoleName=PROXY_ROLE, PolicyName=PROXY_POLICY, PolicyDocument=json.dumps(document)
+    )
 
 
 def verify_full_on_a_created_endpoint(emulator) -> Undo:
@@ -212,9 +218,15 @@ DRILLS = (
     Drill("function-may-not-assume", function_may_not_assume, "sts", ("AccessDenied",), owned=True),
     Drill("endpoint-ingress-removed", endpoint_ingress_removed, "tcp", ("timed out",), owned=True),
     Drill("function-egress-removed", function_egress_removed, "tcp", ("timed out",), owned=True),
-    Drill("database-user-changed", database_user_changed, "auth", ("someone_else",), owned=True),
+    Drill("database-user-changed", database_user_changed, "auth", (OTHER_USER,), owned=True),
     Drill("token-expired", token_expired, "auth", ("IAM authentication failed",), owned=False),
-    Drill("secret-password-changed", secret_password_changed, "auth", ("password authentication failed",), owned=False),
+    Drill(
+        "proxy-may-not-log-in-as-the-user",
+        proxy_may_not_log_in_as_the_user,
+        "auth",
+        ("PAM authentication failed", USER),
+        owned=True,
+    ),
     # These two are repaired by site.yml only; they come last, the second masking the first.
     Drill(
         "verify-full-on-a-created-endpoint",

@@ -74,7 +74,7 @@ def test_dry_run_on_empty_accounts_predicts_changes_and_changes_nothing(emulator
     emulator.control.reset_requests()
     counts = _ok(run_playbook("site.yml", emulator, story["inventory"], ["--check", "--diff"]))
     assert all(c["changed"] > 0 for c in counts.values()), counts
-    assert emulator.control.mutating_requests() == []
+    assert _mutating_requests(emulator) == []
 
 
 # The first deploy meets what AWS refuses at first: the Enhanced Monitoring
@@ -131,13 +131,29 @@ def test_first_run_deploys_everything_through_throttling_and_server_errors(emula
 
 def _assert_verified(result) -> None:
     """Each application account's function answered from a reader through its read-only endpoint and from the
-    writer through its read-write endpoint (verify.yml's messages)."""
+    writer through its read-write endpoint, each time as its own database user as the database says it
+    (current_user; verify.yml's messages)."""
     output = " ".join(result.stdout.split())
     assert "was NOT exercised" not in output
     for name in APPLICATIONS:
         for target, role, kind in (("read_only", "reader", "read-only"), ("read_write", "writer", "read-write")):
             said = f"{name}: {target}: Database connection was successful! ({role} at {DEPLOYMENT}-proxy-{name}-{kind}."
             assert said in output, output[-6000:]
+            start = output.index(said)
+            assert f", as {USERS[name]}; ms:" in output[start : output.index("ms:", start) + 3], output[
+                start : start + 400
+            ]
+
+
+def _mutating_requests(emulator) -> list[dict]:
+    """The mutating AWS calls of the request log, but the database users' read: rds_db_users reads the users with
+    one SELECT through the Data API's ExecuteStatement (a name the log counts as mutating) and changes them only in
+    a transaction (BeginTransaction, CommitTransaction: still counted here)."""
+    return [
+        e
+        for e in emulator.control.mutating_requests()
+        if (e["service"], e["action"]) != ("rds-data", "ExecuteStatement")
+    ]
 
 
 def test_second_run_changes_nothing_through_the_same_faults(emulator, story, faults):
@@ -147,7 +163,7 @@ def test_second_run_changes_nothing_through_the_same_faults(emulator, story, fau
     counts = _ok(result)
     assert all(c["changed"] == 0 for c in counts.values()), counts
     assert _faulted(emulator) > 0
-    assert emulator.control.mutating_requests() == []
+    assert _mutating_requests(emulator) == []
 
 
 def test_the_master_password_appears_in_no_output_and_no_file(emulator, story):
@@ -218,7 +234,8 @@ def test_the_proxy_requires_tls_and_iam_and_the_cluster_is_encrypted(emulator, s
     rds = emulator.client("rds", "database")
     (proxy,) = rds.describe_db_proxies(DBProxyName=f"{DEPLOYMENT}-proxy")["DBProxies"]
     assert proxy["RequireTLS"] is True
-    assert {a["IAMAuth"] for a in proxy["Auth"]} == {"REQUIRED"}
+    # End-to-end IAM: clients authenticate with IAM tokens and the proxy logs in with IAM; no secret.
+    assert (proxy["DefaultAuthScheme"], proxy["Auth"]) == ("IAM_AUTH", [])
     (cluster,) = rds.describe_db_clusters(DBClusterIdentifier=f"{DEPLOYMENT}-db")["DBClusters"]
     assert cluster["StorageEncrypted"] is True
     assert cluster["IAMDatabaseAuthenticationEnabled"] is True
@@ -260,6 +277,10 @@ def _listed(value):
 # says exactly that of each trust statement, and nothing else may be found.
 TRUST_GRAMMAR = ("MALFORMED", "Statement contains neither Resource nor NotResource")
 SENSITIVE = {"rds-db:connect", "sts:assumerole", "secretsmanager:getsecretvalue"}
+# End-to-end IAM: nothing in the data path reads the master secret.
+GRANTED = SENSITIVE - {"secretsmanager:getsecretvalue"}
+# Each application account's database user (derived from its host name).
+USERS = {"application-a": "application_a", "application-b": "application_b"}
 
 
 def test_every_iam_policy_of_the_deployment_passes_parliament(emulator, story):
@@ -301,8 +322,56 @@ def test_no_policy_grants_connect_assume_role_or_the_secret_on_everything(emulat
                     where,
                     statement,
                 )
-    # The check looked at statements that do grant each of them.
-    assert granted == SENSITIVE
+    # The check looked at statements that do grant each of them; none grants the master secret.
+    assert granted == GRANTED
+
+
+def test_each_connect_role_may_connect_as_its_accounts_user_only_and_the_proxy_as_the_users_only(emulator, story):
+    proxy = emulator.client("rds", "database").describe_db_proxies(DBProxyName=f"{DEPLOYMENT}-proxy")["DBProxies"][0]
+    cluster = emulator.client("rds", "database").describe_db_clusters(DBClusterIdentifier=f"{DEPLOYMENT}-db")
+    cluster_id = cluster["DBClusters"][0]["DbClusterResourceId"]
+    assert (proxy["DefaultAuthScheme"], proxy["Auth"]) == ("IAM_AUTH", [])
+    prefix = f"arn:aws:rds-db:{emulator.region}:{emulator.account('database').account_id}:dbuser:"
+    connect = {}
+    for where, kind, document in _deployment_policies(emulator):
+        for statement in _statements(document):
+            if kind == "identity" and "rds-db:connect" in _listed(statement.get("Action", [])):
+                connect[where] = sorted(_listed(statement["Resource"]))
+    expected = {
+        f"database: {DEPLOYMENT}-proxy-connect-{host} rds-db-connect": [
+            f"{prefix}{proxy['DBProxyArn'].split(':')[-1]}/{user}"
+        ]
+        for host, user in USERS.items()
+    }
+    expected[f"database: {DEPLOYMENT}-proxy connect-as-application-users"] = sorted(
+        f"{prefix}{cluster_id}/{user}" for user in USERS.values()
+    )
+    assert connect == expected
+
+
+def test_each_accounts_user_owns_its_schema_and_cannot_use_another_accounts(emulator, story):
+    """Asked of PostgreSQL itself, through the RDS Data API as the master user."""
+    rds = emulator.client("rds", "database")
+    cluster = rds.describe_db_clusters(DBClusterIdentifier=f"{DEPLOYMENT}-db")["DBClusters"][0]
+    secrets = emulator.client("secretsmanager", "database")
+    (secret,) = [s for s in secrets.list_secrets()["SecretList"] if s["Name"].startswith(f"{DEPLOYMENT}-db/")]
+    sql = (
+        "SELECT u.n, s.n, has_schema_privilege(u.n, s.n, 'USAGE'), has_schema_privilege(u.n, s.n, 'CREATE'), "
+        "pg_get_userbyid(n.nspowner) = u.n, pg_has_role(u.n, 'rds_iam', 'MEMBER'), r.rolsuper "
+        "FROM (VALUES ('application_a'), ('application_b')) u(n) CROSS JOIN (VALUES ('application_a'), "
+        "('application_b')) s(n) JOIN pg_namespace n ON n.nspname = s.n JOIN pg_roles r ON r.rolname = u.n "
+        "ORDER BY 1, 2"
+    )
+    answer = emulator.client("rds-data", "database").execute_statement(
+        resourceArn=cluster["DBClusterArn"], secretArn=secret["ARN"], database="example_db", sql=sql
+    )
+    rows = [[next(iter(field.values())) for field in record] for record in answer["records"]]
+    assert rows == [
+        ["application_a", "application_a", True, True, True, True, False],
+        ["application_a", "application_b", False, False, False, True, False],
+        ["application_b", "application_a", False, False, False, True, False],
+        ["application_b", "application_b", True, True, True, True, False],
+    ]
 
 
 def test_dry_run_on_the_deployment_predicts_no_change_after_aws_upgraded_the_minor_version(emulator, story):
@@ -316,7 +385,7 @@ def test_dry_run_on_the_deployment_predicts_no_change_after_aws_upgraded_the_min
     emulator.control.reset_requests()
     counts = _ok(run_playbook("site.yml", emulator, story["inventory"], ["--check", "--diff"]))
     assert all(c["changed"] == 0 for c in counts.values()), counts
-    assert emulator.control.mutating_requests() == []
+    assert _mutating_requests(emulator) == []
 
 
 @pytest.mark.parametrize("drill", drills.DRILLS, ids=lambda d: d.name)
@@ -367,7 +436,7 @@ def test_changes_made_outside_the_deployment_are_found_and_undone(emulator, stor
     emulator.control.reset_requests()
     counts = _ok(run_playbook("site.yml", emulator, story["inventory"], ["--check"]))
     assert all(c["changed"] > 0 for c in counts.values()), counts
-    assert emulator.control.mutating_requests() == []
+    assert _mutating_requests(emulator) == []
 
     # A dry run's verification reports what follows (it reads what is there); the run undoes it before it
     # verifies: every link of the data path that the deployment owns, broken at once (two still are, from the
@@ -452,4 +521,4 @@ def test_destroy_removes_everything_and_can_run_again(emulator, story):
     assert not story["outputs"].exists()
     emulator.control.reset_requests()
     _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"]))
-    assert emulator.control.mutating_requests() == []
+    assert _mutating_requests(emulator) == []

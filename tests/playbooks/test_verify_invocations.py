@@ -77,7 +77,7 @@ connection_test = _load_function()
 
 def _reaches(role: str):
     """The outcome of a test that reached the node of that role (what ``_test`` returns after its query)."""
-    return lambda config, timings: (role == "reader", "16.6", 4242, False)
+    return lambda config, timings: (role == "reader", "16.6", 4242, config.user, False)
 
 
 def _tls_fails(config, timings):
@@ -369,7 +369,10 @@ def test_a_success_passes_and_prints_the_role_and_the_endpoint(checked):
         ("read_only", "reader", READ_ONLY_ENDPOINT),
         ("read_write", "writer", READ_WRITE_ENDPOINT),
     ):
-        prefix = f"{host}: {target}: Database connection was successful! ({role} at {endpoint}, verify-ca; ms: total "
+        # current_user: the user the database says the session runs as (here, the function's DB_USERNAME).
+        prefix = (
+            f"{host}: {target}: Database connection was successful! ({role} at {endpoint}, verify-ca, as postgres; ms: "
+        )
         assert [m for m in messages if m.startswith(prefix)], messages
     assert not any(NOT_EXERCISED in m for m in messages)
 

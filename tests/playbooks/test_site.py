@@ -377,6 +377,24 @@ def test_dry_run_on_the_deployment_predicts_no_change_after_aws_upgraded_the_min
     assert emulator.control.mutating_requests() == []
 
 
+def test_the_verification_fails_at_the_broken_link_for_every_account(emulator, story):
+    """playbooks/verify.yml itself, with one link broken for every account (the tokens seen as expired): the
+    wiring checks pass, and each invocation fails naming the auth link and the function's diagnosis."""
+    undo = drills.token_expired(emulator)
+    try:
+        result = run_playbook("playbooks/verify.yml", emulator, story["inventory"])
+    finally:
+        undo()
+    assert result.returncode != 0, result.stdout[-6000:]
+    output = " ".join(result.stdout.split())
+    for name in APPLICATIONS:
+        for target, kind in (("read_only", "read-only"), ("read_write", "read-write")):
+            said = f"{name}: {target} failed at the auth link ({DEPLOYMENT}-proxy-{name}-{kind}."
+            assert said in output, output[-6000:]
+    assert output.count("IAM authentication failed") >= 2 * len(APPLICATIONS), output[-6000:]
+    assert "Database connection was successful!" not in output
+
+
 @pytest.mark.parametrize("drill", drills.DRILLS, ids=lambda d: d.name)
 def test_a_broken_link_fails_the_connection_test_at_that_link(emulator, story, drill):
     """Each drill breaks one link by hand; the connection test, invoked as verify.yml invokes it, names that link.

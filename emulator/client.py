@@ -55,6 +55,4 @@ class EmulatorControl:
 
     def mutating_requests(self) -> list[dict]:
         """Calls that may change state and that AWS accepted (a refused call changes nothing)."""
-        return [
-            e for e in self.requests() if e["mutating"] and not e.get("fault") and e.get("status", 0) < 400
-        ]
+        return [e for e in self.requests() if e["mutating"] and not e.get("fault") and e.get("status", 0) < 400]

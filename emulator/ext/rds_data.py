@@ -43,8 +43,8 @@ ENGINE = "aurora-postgresql"
 # "Supported Regions and Aurora DB engines for RDS Data API" (Aurora User Guide), Data API with Aurora PostgreSQL
 # Serverless v2 and provisioned: version 17.4 and higher, 16.1 and higher, 15.3 and higher, 14.8 and higher, 13.11
 # and higher (the same in every Region that has it; a few Regions, e.g. Asia Pacific (Hyderabad), have none, which
-# the emulator does not model).
-SUPPORTED_FROM = {13: 11, 14: 8, 15: 3, 16: 1, 17: 4}
+# the emulator does not model); the page's later revision adds Aurora PostgreSQL 18 from 18.3.
+SUPPORTED_FROM = {13: 11, 14: 8, 15: 3, 16: 1, 17: 4, 18: 3}
 # BeginTransaction (RDS Data API reference): "A transaction can run for a maximum of 24 hours. A transaction is
 # terminated and rolled back automatically after 24 hours." and "A transaction times out if no calls use its
 # transaction ID in three minutes. If a transaction times out before it's committed, it's rolled back

@@ -11,9 +11,9 @@ echo "== pytest: emulator, modules, Lambda, deploy model"
 python -m pytest tests/emulator tests/modules tests/lambda tests/benchmarks/test_deploy_model.py
 
 # Two lanes side by side, each on emulators of its own, since both spend much of their time waiting: the
-# playbook tests in this shell; every Molecule scenario, then the organization tests and the deploy benchmark's
-# smoke run, in the background (output in build/, printed when they end). Any failure fails the whole.
-echo "== pytest: playbooks | alongside: molecule test --all, then the organization tests and the deploy benchmark"
+# playbook tests in this shell; every Molecule scenario, then the organization and preflight tests and the deploy
+# benchmark's smoke run, in the background (output in build/, printed when they end). Any failure fails the whole.
+echo "== pytest: playbooks | alongside: molecule test --all, then the organization and preflight tests, the deploy benchmark"
 mkdir -p build
 # Molecule's state lives in this checkout and starts empty: state left by an
 # interrupted run elsewhere would make it skip creating the emulator.
@@ -23,14 +23,16 @@ rm -rf "$MOLECULE_EPHEMERAL_DIRECTORY" build/lane.status
   molecule_status=0
   molecule test --all >build/molecule.log 2>&1 || molecule_status=$?
   lane_status=0
-  python -m pytest tests/playbooks/test_organization.py tests/benchmarks/test_deploy_speed.py \
+  python -m pytest tests/playbooks/test_organization.py tests/playbooks/test_preflight.py \
+    tests/benchmarks/test_deploy_speed.py \
     >build/pytest-lane.log 2>&1 || lane_status=$?
   echo "$molecule_status $lane_status" >build/lane.status
 ) &
 lane_pid=$!
 trap 'kill "$lane_pid" 2>/dev/null || true' EXIT
 pytest_status=0
-python -m pytest tests/playbooks --ignore=tests/playbooks/test_organization.py || pytest_status=$?
+python -m pytest tests/playbooks --ignore=tests/playbooks/test_organization.py \
+  --ignore=tests/playbooks/test_preflight.py || pytest_status=$?
 wait "$lane_pid" || true
 trap - EXIT
 read -r molecule_status lane_status <build/lane.status || { molecule_status=1; lane_status=1; }
@@ -41,6 +43,6 @@ if [ "$molecule_status" -ne 0 ]; then
 else
   sed -n '/SCENARIO RECAP/,$p' build/molecule.log
 fi
-echo "== pytest: organization tests, deploy benchmark (exit status $lane_status)"
+echo "== pytest: organization and preflight tests, deploy benchmark (exit status $lane_status)"
 cat build/pytest-lane.log
 [ "$pytest_status" -eq 0 ] && [ "$molecule_status" -eq 0 ] && [ "$lane_status" -eq 0 ]

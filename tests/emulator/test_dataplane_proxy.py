@@ -89,6 +89,27 @@ def token(dns_name: str, user: str = TEST_USER, who: str = "allowed") -> str:
     return f"token:{dns_name}:5432:{user}:{REGION}:{who}"
 
 
+def _cluster(rds, name: str, instances: int, **extra) -> dict:
+    """An Aurora PostgreSQL cluster of the test user with ``instances`` instances (``<name>-0`` the writer)."""
+    cluster = rds.create_db_cluster(
+        DBClusterIdentifier=name,
+        Engine="aurora-postgresql",
+        EngineVersion="16.6",
+        MasterUsername=TEST_USER,
+        MasterUserPassword=TEST_PASSWORD,
+        DatabaseName=TEST_DATABASE,
+        **extra,
+    )["DBCluster"]
+    for i in range(instances):
+        rds.create_db_instance(
+            DBInstanceIdentifier=f"{name}-{i}",
+            DBClusterIdentifier=name,
+            Engine="aurora-postgresql",
+            DBInstanceClass="db.serverless",
+        )
+    return cluster
+
+
 @pytest.fixture(scope="module")
 def server():
     with PostgresServer() as pg:
@@ -190,21 +211,7 @@ def world(fakes):
             PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [read_secret]}),
         )
         for cluster, instances in (("aurora", 2), ("solo", 1)):
-            rds.create_db_cluster(
-                DBClusterIdentifier=cluster,
-                Engine="aurora-postgresql",
-                EngineVersion="16.6",
-                MasterUsername=TEST_USER,
-                MasterUserPassword=TEST_PASSWORD,
-                DatabaseName=TEST_DATABASE,
-            )
-            for i in range(instances):
-                rds.create_db_instance(
-                    DBInstanceIdentifier=f"{cluster}-{i}",
-                    DBClusterIdentifier=cluster,
-                    Engine="aurora-postgresql",
-                    DBInstanceClass="db.serverless",
-                )
+            _cluster(rds, cluster, instances)
         iam_auth = {"AuthScheme": "SECRETS", "SecretArn": secret_arn, "IAMAuth": "REQUIRED"}
         password_auth = {"AuthScheme": "SECRETS", "SecretArn": secret_arn, "IAMAuth": "DISABLED"}
         proxies = {}
@@ -601,21 +608,9 @@ def e2e(world, server):
     subnets = world.proxies["iam-proxy"]["VpcSubnetIds"]
     resource_ids = {}
     for cluster, enabled in (("iam-aurora", True), ("no-iam", False)):
-        resource_ids[cluster] = rds.create_db_cluster(
-            DBClusterIdentifier=cluster,
-            Engine="aurora-postgresql",
-            EngineVersion="16.6",
-            MasterUsername=TEST_USER,
-            MasterUserPassword=TEST_PASSWORD,
-            DatabaseName=TEST_DATABASE,
-            EnableIAMDatabaseAuthentication=enabled,
-        )["DBCluster"]["DbClusterResourceId"]
-        rds.create_db_instance(
-            DBInstanceIdentifier=f"{cluster}-0",
-            DBClusterIdentifier=cluster,
-            Engine="aurora-postgresql",
-            DBInstanceClass="db.serverless",
-        )
+        resource_ids[cluster] = _cluster(rds, cluster, 1, EnableIAMDatabaseAuthentication=enabled)[
+            "DbClusterResourceId"
+        ]
     end_to_end = {"DefaultAuthScheme": "IAM_AUTH", "RequireTLS": True}
     switch = {"DefaultAuthScheme": "NONE", "Auth": [{"SecretArn": world.secret_arn, "IAMAuth": "REQUIRED"}]}
     for name, cluster, options in (

@@ -10,14 +10,21 @@ about each:
   not always immediately visible" (IAM User Guide, "Troubleshoot IAM"), and
   "after you create an IAM role, it may take several seconds for the
   permissions to propagate" (EC2 User Guide, IAM roles for Amazon EC2).  A
-  role created seconds ago, or whose trust or permission policies changed,
-  is refused: Lambda answers "The role defined for the function cannot be
-  assumed by Lambda." (aws-cli issue 7700), RDS "IAM role ARN value is
-  invalid or does not include the required permissions for:
-  ENHANCED_MONITORING" (pulumi issue 5628); terraform-provider-aws issue
-  6566 measured 10 to 30 seconds.  Every CreateRole, UpdateAssumeRolePolicy,
-  PutRolePolicy and AttachRolePolicy starts the role's propagation time
-  (``iam_role_propagation`` of ``AWS_MINUTES``) again;
+  role created seconds ago, or whose trust policy changed, is refused: Lambda
+  answers "The role defined for the function cannot be assumed by Lambda."
+  (aws-cli issue 7700), RDS "IAM role ARN value is invalid or does not
+  include the required permissions for: ENHANCED_MONITORING" (pulumi issue
+  5628); terraform-provider-aws issue 6566 measured 10 to 30 seconds.  Every
+  CreateRole and UpdateAssumeRolePolicy starts the role's propagation time
+  (``iam_role_propagation`` of ``AWS_MINUTES``) again.  A change to the
+  permission policies of a role that has propagated (PutRolePolicy,
+  DeleteRolePolicy, AttachRolePolicy, DetachRolePolicy) is not visible for
+  the same time: services go on seeing the permissions the role had before
+  it, as AWS's zero-downtime migration of RDS Proxy to end-to-end IAM relies
+  on (RDS User Guide, "Migrating to end-to-end IAM authentication": the
+  role's policy gains rds-db:connect beside secretsmanager:GetSecretValue
+  while clients go on connecting).  On a role still propagating, such a
+  change starts its propagation time again;
 - **trust**: the role's trust policy must allow ``sts:AssumeRole`` to the
   service principal, its conditions on ``aws:SourceAccount`` and
   ``aws:SourceArn`` met for the resource the service acts for (IAM User
@@ -45,7 +52,9 @@ from typing import Any
 
 from .. import provisioning
 
-_CHANGING = ("create_role", "update_assume_role_policy", "put_role_policy", "attach_role_policy")
+_CHANGING = ("create_role", "update_assume_role_policy")
+# The permission changes, and the argument that names the role when it is passed by position.
+_PERMISSION_CHANGES = {"put_role_policy": 0, "delete_role_policy": 0, "attach_role_policy": 1, "detach_role_policy": 1}
 
 
 def _listed(value: Any) -> list:
@@ -142,9 +151,17 @@ def _identity_documents(role: Any) -> list[dict]:
     return documents
 
 
+def _visible_documents(role: Any) -> list[dict]:
+    """The identity policies services see: those before a permission change that has not propagated yet."""
+    if not provisioning.done(role.__dict__.get("_emulator_permissions_changed")):
+        return role._emulator_previous_documents
+    role._emulator_permissions_changed = None  # propagated: a later hold of the kind does not bring it back
+    return _identity_documents(role)
+
+
 def allows(role: Any, action: str, resource: str = "*") -> bool:
-    """Whether the role's identity policies allow ``action`` on ``resource``."""
-    statements = [s for document in _identity_documents(role) for s in _statements(document)]
+    """Whether the role's identity policies, as services see them now, allow ``action`` on ``resource``."""
+    statements = [s for document in _visible_documents(role) for s in _statements(document)]
     return _evaluate(statements, lambda s: _action_matches(s, action) and _resource_matches(s, resource))
 
 
@@ -185,7 +202,9 @@ def service_problem(
         return f"the role {role_arn} does not trust {service}"
     for action, resource in permissions:
         if not allows(role, action, resource):
-            return f"the role {role_arn} does not allow {action} on {resource}"
+            pending = not provisioning.done(role.__dict__.get("_emulator_permissions_changed"))
+            why = " (a change to its policies has not propagated yet)" if pending else ""
+            return f"the role {role_arn} does not allow {action} on {resource}{why}"
     return None
 
 
@@ -201,16 +220,31 @@ def install() -> None:
 
         def method(self, *args, **kwargs):
             result = original(self, *args, **kwargs)
-            role_name = kwargs.get("role_name")
-            if role_name is None:
-                # create_role(role_name, ...), update_assume_role_policy(role_name, ...),
-                # put_role_policy(role_name, ...), attach_role_policy(policy_arn, role_name)
-                role_name = args[1] if method_name == "attach_role_policy" else args[0]
-            role = self.get_role(role_name)
+            # create_role(role_name, ...), update_assume_role_policy(role_name, ...)
+            role = self.get_role(kwargs.get("role_name") or args[0])
             role._emulator_changed = provisioning.start("iam_role_propagation")
+            return result
+
+        setattr(IAMBackend, method_name, method)
+
+    def permission_change(method_name: str, position: int):
+        original = getattr(IAMBackend, method_name)
+
+        def method(self, *args, **kwargs):
+            role = self.get_role(kwargs.get("role_name") or args[position])
+            # What services see until the change propagates: the permissions they see now.
+            before = _visible_documents(role) if propagated(role) else None
+            result = original(self, *args, **kwargs)
+            if before is None:
+                role._emulator_changed = provisioning.start("iam_role_propagation")
+            else:
+                role._emulator_previous_documents = before
+                role._emulator_permissions_changed = provisioning.start("iam_role_propagation")
             return result
 
         setattr(IAMBackend, method_name, method)
 
     for name in _CHANGING:
         changing(name)
+    for name, position in _PERMISSION_CHANGES.items():
+        permission_change(name, position)

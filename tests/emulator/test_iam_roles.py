@@ -84,6 +84,49 @@ def test_a_function_in_a_vpc_needs_the_network_interface_permissions(aws):
     )
 
 
+def test_a_permission_change_is_seen_after_it_has_propagated_and_the_permissions_before_it_until_then(aws):
+    """A role that has propagated keeps serving with the permissions it had while a change propagates (added or
+    removed, inline or managed); a role still propagating is refused whatever its permissions."""
+    iam = aws.client("iam", "application-a")
+    lam = aws.client("lambda", "application-a")
+    role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))["Role"]["Arn"]
+    vpc_config = network(aws)
+    create_function(aws, role)
+    no_permissions = "The provided execution role does not have permissions to call CreateNetworkInterface on EC2"
+
+    def vpc_refusal():
+        try:
+            lam.update_function_configuration(FunctionName="fn", VpcConfig=vpc_config)
+        except ClientError as error:
+            return error.response["Error"]["Message"]
+        lam.update_function_configuration(FunctionName="fn", VpcConfig={"SubnetIds": [], "SecurityGroupIds": []})
+        return None
+
+    aws.control.configure(hold=["iam_role_propagation"])
+    iam.attach_role_policy(RoleName="fn", PolicyArn=VPC_ACCESS)
+    assert vpc_refusal() == no_permissions  # the permissions before the change
+    aws.control.configure(hold=[])
+    assert vpc_refusal() is None
+    aws.control.configure(hold=["iam_role_propagation"])
+    iam.detach_role_policy(RoleName="fn", PolicyArn=VPC_ACCESS)
+    iam.put_role_policy(RoleName="fn", PolicyName="nothing", PolicyDocument=statement_json("Deny", "ec2:*"))
+    assert vpc_refusal() is None  # still the permissions before both changes
+    aws.control.configure(hold=[])
+    assert vpc_refusal() == no_permissions
+    # A role that has not propagated yet is refused, and a permission change does not make it visible sooner.
+    aws.control.configure(hold=["iam_role_propagation"])
+    fresh = iam.create_role(RoleName="fresh", AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))["Role"]["Arn"]
+    iam.attach_role_policy(RoleName="fresh", PolicyArn=VPC_ACCESS)
+    refused = refusal(lambda: create_function(aws, fresh, name="other"))
+    assert refused == ("InvalidParameterValueException", ROLE_REFUSED)
+    aws.control.configure(hold=[])
+    assert create_function(aws, fresh, name="other", VpcConfig=vpc_config)["Role"] == fresh
+
+
+def statement_json(effect: str, action: str) -> str:
+    return json.dumps({"Version": "2012-10-17", "Statement": [{"Effect": effect, "Action": action, "Resource": "*"}]})
+
+
 def test_the_emulator_state_tag_ends_a_function_failed(aws):
     iam = aws.client("iam", "application-a")
     role = iam.create_role(RoleName="fn", AssumeRolePolicyDocument=trust("lambda.amazonaws.com"))["Role"]["Arn"]

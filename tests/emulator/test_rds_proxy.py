@@ -391,9 +391,12 @@ def test_targets_stay_unavailable_while_the_proxy_cannot_use_its_role(aws):
         states = health()
         assert {(h["State"], h.get("Reason")) for h in states} == {("UNAVAILABLE", "AUTH_FAILURE")}
         assert all(expected in h["Description"] for h in states), states
-    # A role that can do everything, but was changed seconds ago: IAM has not propagated it yet.
+    # The permission it lacked, given seconds ago: IAM has not propagated it yet, the proxy sees the role without it.
     aws.control.configure(hold=["iam_role_propagation"])
     iam.put_role_policy(RoleName="proxy-role", PolicyName="secrets", PolicyDocument=json.dumps(PROXY_SECRETS))
-    assert all("has not propagated yet" in h["Description"] for h in health())
+    assert all(
+        "does not allow secretsmanager:GetSecretValue" in h["Description"] and "not propagated yet" in h["Description"]
+        for h in health()
+    )
     aws.control.configure(hold=[])
     assert health() == [{"State": "AVAILABLE"}, {"State": "AVAILABLE"}]

@@ -52,6 +52,8 @@ class Drill:
     owned: bool
     target: str = "read_only"
     undone_by_hand: bool = True  # False: only a run of site.yml undoes it (``apply`` returns None)
+    # A permission of a role that an AWS service uses (the proxy's): seen once IAM has propagated the change.
+    propagates: bool = False
 
 
 def invoke(emulator, target: str, account: str = APPLICATION) -> dict:
@@ -63,13 +65,14 @@ def invoke(emulator, target: str, account: str = APPLICATION) -> dict:
     return {"statusCode": payload["statusCode"], **json.loads(payload["body"])}
 
 
-def answers_again(emulator, target: str, deadline: float = 120.0) -> dict:
-    """The first successful answer, invoking until one comes: a role whose policy changed is refused until IAM has
-    propagated the change (the emulator's ``iam_role_propagation``), as on AWS. The last answer when none did."""
+def answer_when(emulator, target: str, ok: bool, deadline: float = 120.0) -> dict:
+    """The first answer whose ``ok`` is ``ok``, invoking until one comes: a change to a role's permissions is seen
+    by the services that use the role once IAM has propagated it (the emulator's ``iam_role_propagation``), as on
+    AWS; until then they see the permissions before it. The last answer when none came."""
     give_up = time.monotonic() + deadline
     while True:
         body = invoke(emulator, target)
-        if body["ok"] or time.monotonic() > give_up:
+        if body["ok"] is ok or time.monotonic() > give_up:
             return body
         time.sleep(0.5)
 
@@ -226,6 +229,7 @@ DRILLS = (
         "auth",
         ("PAM authentication failed", USER),
         owned=True,
+        propagates=True,
     ),
     # These two are repaired by site.yml only; they come last, the second masking the first.
     Drill(

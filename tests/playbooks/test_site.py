@@ -403,7 +403,11 @@ def test_a_broken_link_fails_the_connection_test_at_that_link(emulator, story, d
         assert drills.invoke(emulator, drill.target)["ok"] is True, "the path works before the drill"
     undo = drill.apply(emulator)
     try:
-        body = drills.invoke(emulator, drill.target)
+        body = (
+            drills.answer_when(emulator, drill.target, ok=False)
+            if drill.propagates
+            else drills.invoke(emulator, drill.target)
+        )
     finally:
         if undo is not None:
             undo()
@@ -413,7 +417,7 @@ def test_a_broken_link_fails_the_connection_test_at_that_link(emulator, story, d
         assert words in said, body
     assert (undo is not None) == drill.undone_by_hand
     if undo is not None:
-        again = drills.answers_again(emulator, drill.target)
+        again = drills.answer_when(emulator, drill.target, ok=True)
         assert again["ok"] is True, f"undone by hand, the path works again: {again}"
     else:
         story.setdefault("left_broken", []).append(drill.name)

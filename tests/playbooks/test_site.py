@@ -13,8 +13,10 @@ The tests run in file order (they are steps of one story).
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
+import yaml
 from parliament import analyze_policy_string
 
 from . import drills
@@ -473,6 +475,95 @@ def test_changes_made_outside_the_deployment_are_found_and_undone(emulator, stor
     (restored,) = rds.describe_db_clusters(DBClusterIdentifier=cluster)["DBClusters"]
     assert (restored["BackupRetentionPeriod"], restored["Status"]) == (retention, "available")
     assert restored["EngineVersion"] == story["upgraded"]  # the run modified the cluster, not its version
+
+
+def test_an_account_left_out_of_the_inventory_loses_its_database_user_at_the_next_run(emulator, story, tmp_path):
+    """The users' stage of site.yml (playbooks/db_users.yml), run with application-b gone from the inventory, drops
+    its database user: its function, still deployed, is refused at the auth link, while application-a's answers.
+    Back in the inventory, the next run gives it its user again."""
+    inventory = copy_inventory(tmp_path)
+    hosts = yaml.safe_load(inventory.read_text())
+    del hosts["all"]["children"]["application_accounts"]["hosts"]["application-b"]
+    inventory.write_text(yaml.safe_dump(hosts))
+    without = run_playbook("playbooks/db_users.yml", emulator, inventory)
+    assert without.returncode == 0, without.stdout[-6000:]
+    assert recap(without.stdout)["database"]["changed"] == 1, without.stdout[-3000:]
+    left = drills.invoke(emulator, "read_write", "application-b")
+    assert (left["ok"], left["stage"]) == (False, "auth"), left
+    assert USERS["application-b"] in " ".join([left["error"], *left["likely_causes"]]), left
+    assert drills.invoke(emulator, "read_write", "application-a")["ok"] is True
+    _ok(run_playbook("playbooks/db_users.yml", emulator, story["inventory"]))
+    back = drills.invoke(emulator, "read_write", "application-b")
+    assert (back["ok"], back["current_user"]) == (True, USERS["application-b"]), back
+
+
+CALLBACKS = Path(__file__).parent / "callback_plugins"
+
+
+def _switch_auth_scheme(emulator, story, tmp_path, monkeypatch, scheme: str) -> list[dict]:
+    """Run site.yml with ``rds_proxy_auth_scheme`` set to ``scheme``, every function invoked after every task that
+    changed something (tests/playbooks/callback_plugins/invoke_after_changes.py); the answers, in order."""
+    log = tmp_path / f"answers-{scheme}.jsonl"
+    spec = {
+        "endpoint_url": emulator.url,
+        "region": emulator.region,
+        "log": str(log),
+        "targets": [
+            {
+                "account": name,
+                "access_key_id": emulator.account(name).access_key_id,
+                "secret_access_key": emulator.account(name).secret_access_key,
+                "function": drills.FUNCTION,
+                "target": target,
+            }
+            for name in APPLICATIONS
+            for target in ("read_only", "read_write")
+        ],
+    }
+    (tmp_path / "invoke.json").write_text(json.dumps(spec))
+    monkeypatch.setenv("INVOKE_AFTER_CHANGES", str(tmp_path / "invoke.json"))
+    monkeypatch.setenv("ANSIBLE_CALLBACK_PLUGINS", str(CALLBACKS))
+    monkeypatch.setenv("ANSIBLE_CALLBACKS_ENABLED", "invoke_after_changes")
+    # IAM's propagation takes a second here (MINUTES); the switch waits for two.
+    extra = ["-e", f"rds_proxy_auth_scheme={scheme}", "-e", "rds_proxy_iam_propagation_seconds=2"]
+    counts = _ok(run_playbook("site.yml", emulator, story["inventory"], extra))
+    assert counts["database"]["changed"] > 0 and all(counts[name]["changed"] > 0 for name in APPLICATIONS), counts
+    return [json.loads(line) for line in log.read_text().splitlines()]
+
+
+@pytest.mark.parametrize(("scheme", "users"), [("SECRETS", None), ("IAM_AUTH", USERS)], ids=["to-SECRETS", "back"])
+def test_switching_the_auth_scheme_converges_in_one_run_and_every_function_answers_throughout(
+    emulator, story, tmp_path, monkeypatch, scheme, users
+):
+    """An existing deployment switched to the proxy's SECRETS scheme, then back to end-to-end IAM: each run of
+    site.yml ends in the chosen scheme alone (verify.yml checks it too), and every function, invoked after every
+    change the run made, answered every time."""
+    answers = _switch_auth_scheme(emulator, story, tmp_path, monkeypatch, scheme)
+    failures = [a for a in answers if not a["answer"].get("ok")]
+    assert not failures, failures[:4]
+    # Sampled all along the run: after the proxy's and the functions' changes at least.
+    tasks = {a["task"] for a in answers}
+    assert any(t.startswith("database: rds_proxy : ") for t in tasks), tasks
+    assert any(t.startswith("application-a: iam_lambda : ") for t in tasks), tasks
+    expected = users or dict.fromkeys(APPLICATIONS, "postgres")
+    for name in APPLICATIONS:
+        body = drills.invoke(emulator, "read_write", name)
+        assert (body["ok"], body["current_user"]) == (True, expected[name]), body
+    rds = emulator.client("rds", "database")
+    proxy = rds.describe_db_proxies(DBProxyName=f"{DEPLOYMENT}-proxy")["DBProxies"][0]
+    iam = emulator.client("iam", "database")
+    policies = set(iam.list_role_policies(RoleName=f"{DEPLOYMENT}-proxy")["PolicyNames"])
+    if scheme == "SECRETS":
+        assert proxy.get("DefaultAuthScheme", "NONE") == "NONE", proxy
+        assert [a["IAMAuth"] for a in proxy["Auth"]] == ["REQUIRED"], proxy
+        assert policies == {"read-master-secret"}
+    else:
+        assert (proxy["DefaultAuthScheme"], proxy["Auth"]) == ("IAM_AUTH", []), proxy
+        assert policies == {"connect-as-application-users"}
+    for name in APPLICATIONS:
+        document = iam.get_role_policy(RoleName=f"{DEPLOYMENT}-proxy-connect-{name}", PolicyName="rds-db-connect")
+        resources = _listed(_statements(document["PolicyDocument"])[0]["Resource"])
+        assert [r.rsplit("/", 1)[1] for r in resources] == [expected[name]], resources
 
 
 # Where a deploy is killed: after the subnet shares (the cluster and the proxy

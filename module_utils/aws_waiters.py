@@ -98,6 +98,30 @@ _WAITERS = {
             {"state": "success", "matcher": "path", "argument": "length(DBProxyEndpoints) == `0`", "expected": True},
         ],
     },
+    # The master user secret RDS manages (ManageMasterUserPassword): SecretStatus "creating | active | rotating |
+    # impaired"; impaired "remains impaired until the next rotation" (RDS API reference, MasterUserSecret).
+    "DBClusterMasterUserSecretActive": {
+        "operation": "DescribeDBClusters",
+        "delay": 15,
+        "maxAttempts": 60,
+        "acceptors": [
+            {
+                "state": "success",
+                "matcher": "path",
+                "argument": (
+                    "length(DBClusters[?Status=='available' && MasterUserSecret.SecretStatus=='active'])"
+                    " == length(DBClusters)"
+                ),
+                "expected": True,
+            },
+            {
+                "state": "failure",
+                "matcher": "pathAny",
+                "argument": "DBClusters[].MasterUserSecret.SecretStatus",
+                "expected": "impaired",
+            },
+        ],
+    },
     # VPC Flow Logs: delivering to its destination (VPC User Guide, "Troubleshoot VPC Flow Logs": FAILED with
     # "Access error" while the delivery role cannot be used).
     "FlowLogDelivering": {

@@ -9,7 +9,7 @@ A secret whose tag ``aws:secretsmanager:owningService`` names a service (``Ownin
   service to update it." (the causes of InvalidRequestException in botocore's model, whose error lists of all
   three operations name it; AWS documents no message of its own for DeleteSecret, so the emulator gives this one
   there too). The owning service itself changes the secret through moto's backend, which these refusals leave
-  alone. UpdateSecret of the description only is accepted.
+  alone. UpdateSecret without a new value (its description, say) is left to moto: AWS documents no refusal of it.
 - RotateSecret on a secret whose service rotates it (``MANAGED_ROTATION``: "Some services offer managed rotation,
   where the service configures and manages rotation for you. With managed rotation, you don't use an AWS Lambda
   function", Secrets Manager User Guide, "Managed rotation for AWS Secrets Manager secrets"): ``RotationRules``

@@ -193,8 +193,11 @@ def _check_modify(cluster: DBCluster, kwargs: dict[str, Any]) -> bool:
             raise InvalidParameterCombination(APPLY_IMMEDIATELY)
         if not managed or manage is False:
             raise InvalidParameterCombination(ROTATE_NOT_MANAGED)
+    # moto's own checks of MasterUserPassword (and its messages), which moto makes once it has changed the cluster
+    # and taken it out of its backend: here before.
+    if password == "":
+        raise InvalidParameterValue("The parameter MasterUserPassword must be provided and must not be blank.")
     if password is not None and len(password) < MIN_PASSWORD_LENGTH:
-        # moto's own check, made by moto after it has changed the cluster: here before.
         raise InvalidParameterValue(
             "The parameter MasterUserPassword is not a valid password because it is shorter than 8 characters."
         )

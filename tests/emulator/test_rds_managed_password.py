@@ -159,6 +159,10 @@ def test_rds_refuses_what_aws_refuses_and_changes_nothing(aws):
         "You cannot set ManageMasterUserPassword to false because the master user password is not currently managed "
         "by RDS."
     )
+    # moto's own check of the password, before anything changes (moto made it after deleting the secret).
+    with pytest.raises(ClientError) as short:
+        rds.modify_db_cluster(DBClusterIdentifier="aurora", ManageMasterUserPassword=False, MasterUserPassword="short")
+    assert refusal(short)[:2] == (400, "InvalidParameterValue")
     # Both clusters are still there (moto lost a cluster whose rotation it refused), the secret as it was.
     assert {c["DBClusterIdentifier"] for c in rds.describe_db_clusters()["DBClusters"]} == {"aurora", "own"}
     assert describe(rds)["MasterUserSecret"]["SecretArn"] == arn

@@ -1050,6 +1050,27 @@ def stop() -> None:
         _root = _template = None
 
 
+def apply_master_password(account_id: str, region: str, cluster: Any) -> None:
+    """Set the cluster's master password (``_master_credentials``: MasterUserPassword, or the password in the secret
+    RDS manages) on its running writer before returning, so that the old password no longer logs in once the call
+    that changed it has answered: "changing the master password, are applied immediately—regardless of when you
+    choose to apply them" (ModifyDBCluster, ApplyImmediately, RDS API Reference). The watcher does the same at each
+    pass (``_sync_password``); this spares callers its interval. A writer that is starting takes the password when
+    its start is done (``_work_lock``); a failure is logged, and the watcher tries again."""
+    with _lock:
+        writers = [
+            server
+            for server in _servers.values()
+            if (server.account_id, server.region, server.cluster_identifier)
+            == (account_id, region, cluster.db_cluster_identifier)
+            and server.role == "writer"
+        ]
+    for server in writers:
+        with _work_lock:
+            if server.status == "running":
+                _sync_password(server, cluster)
+
+
 def prune() -> None:
     """Stop and remove at once the servers whose instance is deleted or gone (after an emulator reset, say)."""
     with _lock:

@@ -21,6 +21,7 @@ MODULES: tuple[str, ...] = (
     "network_interfaces",
     "logs_delivery",
     "awslambda",
+    "secretsmanager",
     "rds",
     "rds_data",
 )

@@ -10,6 +10,7 @@ Modules:
 - ``rds_engine_versions``: DescribeDBEngineVersions.
 - ``rds_modify``: ModifyDBSubnetGroup and ModifyDBCluster's IAM authentication, which moto gets wrong.
 - ``rds_monitoring``: the Enhanced Monitoring role of DB instances.
+- ``rds_managed_password``: master user passwords that RDS manages in Secrets Manager (ManageMasterUserPassword).
 - ``rds_common``: error codes, statuses, identifiers, network checks.
 
 Formats, as AWS documents them (AWS CLI examples for create-db-proxy and
@@ -42,7 +43,15 @@ from typing import Any
 from moto.rds.models import RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
-from . import rds_engine_versions, rds_lifecycle, rds_modify, rds_monitoring, rds_proxy, rds_proxy_endpoints
+from . import (
+    rds_engine_versions,
+    rds_lifecycle,
+    rds_managed_password,
+    rds_modify,
+    rds_monitoring,
+    rds_proxy,
+    rds_proxy_endpoints,
+)
 
 
 def settle(backend: RDSBackend) -> None:
@@ -76,6 +85,7 @@ def install() -> None:
     rds_engine_versions.install()
     rds_modify.install()
     rds_monitoring.install()
+    rds_managed_password.install()
     RDSResponse.backend = property(_settled_backend)
     RDSBackend._get_resource_for_tagging = _tagging_with_endpoints(RDSBackend._get_resource_for_tagging)
     RDSResponse._emulator_rds_installed = True

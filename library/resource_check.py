@@ -192,6 +192,11 @@ options:
         description:
           - Whether the RDS Data API's HTTP endpoint is enabled (C(HttpEndpointEnabled)); not compared when not given.
         type: bool
+      manage_master_user_password:
+        description:
+          - Whether RDS manages the master user password in Secrets Manager (the cluster has a C(MasterUserSecret));
+            not compared when not given.
+        type: bool
       log_exports: {description: Log types exported to CloudWatch Logs., type: list, elements: str, default: []}
       serverless_min_capacity: {description: Serverless v2 minimum ACUs; not compared when not given., type: float}
       serverless_max_capacity: {description: Serverless v2 maximum ACUs., type: float}
@@ -293,7 +298,8 @@ secrets:
 db_clusters:
   description:
     - For each cluster asked for, by identifier, C(arn), C(resource_id) (C(cluster-...)), C(engine_version),
-      C(status), C(endpoint), C(reader_endpoint), C(http_endpoint_enabled) and C(instances) (the status of each
+      C(status), C(endpoint), C(reader_endpoint), C(http_endpoint_enabled), C(master_user_secret_arn) (the
+      secret RDS manages, empty when it does not manage the master password) and C(instances) (the status of each
       instance asked for, by identifier); empty when missing.
   returned: always
   type: dict
@@ -795,6 +801,7 @@ class Check:
                 "status": current.get("Status", ""),
                 "endpoint": current.get("Endpoint", ""),
                 "reader_endpoint": current.get("ReaderEndpoint", ""),
+                "master_user_secret_arn": (current.get("MasterUserSecret") or {}).get("SecretArn", ""),
                 "instances": {},
             }
             self.result["db_clusters"][identifier] = entry
@@ -830,6 +837,9 @@ class Check:
             )
             if cluster["http_endpoint"] is not None and entry["http_endpoint_enabled"] != cluster["http_endpoint"]:
                 self.differ(what, "http_endpoint differs")
+            managed = bool(entry["master_user_secret_arn"])
+            if cluster["manage_master_user_password"] not in (None, managed):
+                self.differ(what, "manage_master_user_password differs")
             for option in ("serverless_min_capacity", "serverless_max_capacity"):
                 key = "MinCapacity" if option.endswith("min_capacity") else "MaxCapacity"
                 if cluster[option] is not None and scaling.get(key) != cluster[option]:
@@ -1036,6 +1046,7 @@ def main():
                 storage_encrypted=dict(type="bool", default=True),
                 iam_database_authentication=dict(type="bool", default=True),
                 http_endpoint=dict(type="bool"),
+                manage_master_user_password=dict(type="bool"),
                 log_exports=strings,
                 serverless_min_capacity=dict(type="float"),
                 serverless_max_capacity=dict(type="float"),

@@ -157,10 +157,26 @@ def test_second_run_changes_nothing_through_the_same_faults(emulator, story, fau
     assert emulator.control.mutating_requests() == []
 
 
+def _master_secret(emulator) -> str:
+    """The ARN of the secret that holds the master password: RDS's (ManageMasterUserPassword), the deployment's own
+    secret gone."""
+    rds = emulator.client("rds", "database")
+    cluster = rds.describe_db_clusters(DBClusterIdentifier=f"{DEPLOYMENT}-db")["DBClusters"][0]
+    secrets = emulator.client("secretsmanager", "database")
+    assert not [s for s in secrets.list_secrets()["SecretList"] if s["Name"].startswith(f"{DEPLOYMENT}-db/")]
+    return cluster["MasterUserSecret"]["SecretArn"]
+
+
+def test_rds_manages_the_master_password_and_rotates_it_weekly(emulator, story):
+    secrets = emulator.client("secretsmanager", "database")
+    described = secrets.describe_secret(SecretId=_master_secret(emulator))
+    assert described["Name"].startswith("rds!cluster-")
+    assert (described["RotationEnabled"], described["RotationRules"]["AutomaticallyAfterDays"]) == (True, 7)
+
+
 def test_the_master_password_appears_in_no_output_and_no_file(emulator, story):
     secrets = emulator.client("secretsmanager", "database")
-    (secret,) = [s for s in secrets.list_secrets()["SecretList"] if s["Name"].startswith(f"{DEPLOYMENT}-db/")]
-    password = json.loads(secrets.get_secret_value(SecretId=secret["ARN"])["SecretString"])["password"]
+    password = json.loads(secrets.get_secret_value(SecretId=_master_secret(emulator))["SecretString"])["password"]
     assert len(password) >= 16
     assert len(story["verbose_output"]) == 2
     for output in story["verbose_output"]:
@@ -344,8 +360,6 @@ def test_each_accounts_user_owns_its_schema_and_cannot_use_another_accounts(emul
     """Asked of PostgreSQL itself, through the RDS Data API as the master user."""
     rds = emulator.client("rds", "database")
     cluster = rds.describe_db_clusters(DBClusterIdentifier=f"{DEPLOYMENT}-db")["DBClusters"][0]
-    secrets = emulator.client("secretsmanager", "database")
-    (secret,) = [s for s in secrets.list_secrets()["SecretList"] if s["Name"].startswith(f"{DEPLOYMENT}-db/")]
     sql = (
         "SELECT u.n, s.n, has_schema_privilege(u.n, s.n, 'USAGE'), has_schema_privilege(u.n, s.n, 'CREATE'), "
         "pg_get_userbyid(n.nspowner) = u.n, pg_has_role(u.n, 'rds_iam', 'MEMBER'), r.rolsuper "
@@ -354,7 +368,7 @@ def test_each_accounts_user_owns_its_schema_and_cannot_use_another_accounts(emul
         "ORDER BY 1, 2"
     )
     answer = emulator.client("rds-data", "database").execute_statement(
-        resourceArn=cluster["DBClusterArn"], secretArn=secret["ARN"], database="example_db", sql=sql
+        resourceArn=cluster["DBClusterArn"], secretArn=_master_secret(emulator), database="example_db", sql=sql
     )
     rows = [[next(iter(field.values())) for field in record] for record in answer["records"]]
     assert rows == [
@@ -553,12 +567,17 @@ def test_switching_the_auth_scheme_converges_in_one_run_and_every_function_answe
     proxy = rds.describe_db_proxies(DBProxyName=f"{DEPLOYMENT}-proxy")["DBProxies"][0]
     iam = emulator.client("iam", "database")
     policies = set(iam.list_role_policies(RoleName=f"{DEPLOYMENT}-proxy")["PolicyNames"])
+    cluster = rds.describe_db_clusters(DBClusterIdentifier=f"{DEPLOYMENT}-db")["DBClusters"][0]
     if scheme == "SECRETS":
+        # The proxy reads the deployment's own secret; RDS no longer manages the master password.
         assert proxy.get("DefaultAuthScheme", "NONE") == "NONE", proxy
         assert [a["IAMAuth"] for a in proxy["Auth"]] == ["REQUIRED"], proxy
+        assert f":secret:{DEPLOYMENT}-db/master-credentials" in proxy["Auth"][0]["SecretArn"], proxy
+        assert "MasterUserSecret" not in cluster
         assert policies == {"read-master-secret"}
     else:
         assert (proxy["DefaultAuthScheme"], proxy["Auth"]) == ("IAM_AUTH", []), proxy
+        assert _master_secret(emulator) == cluster["MasterUserSecret"]["SecretArn"]
         assert policies == {"connect-as-application-users"}
     for name in APPLICATIONS:
         document = iam.get_role_policy(RoleName=f"{DEPLOYMENT}-proxy-connect-{name}", PolicyName="rds-db-connect")

@@ -1,20 +1,35 @@
 #!/usr/bin/env bash
-# The whole test suite: static checks; pytest on the emulator, the modules,
-# the Lambda and the deployment model; then the playbook tests, every Molecule
-# scenario and a smoke run of the deploy benchmark.
+# The whole test suite: static checks; pytest on the emulator beside the
+# modules, the Lambda and the deployment model; then the playbook tests beside
+# every Molecule scenario, the organization and preflight tests and a smoke run
+# of the deploy benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/lint.sh
 
-echo "== pytest: emulator, modules, Lambda, deploy model"
-python -m pytest tests/emulator tests/modules tests/lambda tests/benchmarks/test_deploy_model.py
+# The emulator's tests beside those of the modules, the Lambda and the deploy
+# model (one process each, on emulators of their own: both cores busy).
+echo "== pytest: modules, Lambda, deploy model | alongside: the emulator"
+mkdir -p build
+python -m pytest tests/emulator >build/pytest-emulator.log 2>&1 &
+emulator_pid=$!
+trap 'kill "$emulator_pid" 2>/dev/null || true' EXIT
+units_status=0
+python -m pytest tests/modules tests/lambda tests/benchmarks/test_deploy_model.py || units_status=$?
+emulator_status=0
+wait "$emulator_pid" || emulator_status=$?
+trap - EXIT
+echo "== pytest: emulator (exit status $emulator_status)"
+cat build/pytest-emulator.log
+if [ "$units_status" -ne 0 ] || [ "$emulator_status" -ne 0 ]; then
+  exit 1
+fi
 
 # Two lanes side by side, each on emulators of its own, since both spend much of their time waiting: the
 # playbook tests in this shell; every Molecule scenario, then the organization and preflight tests and the deploy
 # benchmark's smoke run, in the background (output in build/, printed when they end). Any failure fails the whole.
 echo "== pytest: playbooks | alongside: molecule test --all, then the organization and preflight tests, the deploy benchmark"
-mkdir -p build
 # Molecule's state lives in this checkout and starts empty: state left by an
 # interrupted run elsewhere would make it skip creating the emulator.
 export MOLECULE_EPHEMERAL_DIRECTORY="$PWD/build/molecule-state"

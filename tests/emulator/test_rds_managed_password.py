@@ -23,7 +23,16 @@ from emulator.dataplane import postgres, proxy
 from emulator.dataplane.ca import authority
 from emulator.ext import rds_managed_password as managed
 from emulator.ext import secretsmanager
-from tests.emulator.test_dataplane_postgres import DATABASE, MASTER, PASSWORD, connect, create_instance, query, running
+from tests.emulator.test_dataplane_postgres import (
+    DATABASE,
+    MASTER,
+    PASSWORD,
+    connect,
+    create_cluster,
+    create_instance,
+    query,
+    running,
+)
 
 SECRET_NAME = re.compile(r"^rds!cluster-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ALLOWED = set(string.printable[:94]) - set('/"@')  # printable ASCII but space, without / " @
@@ -38,17 +47,6 @@ def managed_cluster(rds, name: str = "aurora", **kwargs) -> dict:
         EngineVersion="16.6",
         MasterUsername=MASTER,
         ManageMasterUserPassword=True,
-        **kwargs,
-    )["DBCluster"]
-
-
-def own_password_cluster(rds, name: str = "aurora", **kwargs) -> dict:
-    return rds.create_db_cluster(
-        DBClusterIdentifier=name,
-        Engine="aurora-postgresql",
-        EngineVersion="16.6",
-        MasterUsername=MASTER,
-        MasterUserPassword=PASSWORD,
         **kwargs,
     )["DBCluster"]
 
@@ -139,7 +137,7 @@ def test_rds_refuses_what_aws_refuses_and_changes_nothing(aws):
     assert rds.describe_db_clusters()["DBClusters"] == []
 
     arn = managed_cluster(rds)["MasterUserSecret"]["SecretArn"]
-    own_password_cluster(rds, "own")
+    create_cluster(rds, "own")
     before = value(sm, arn)
     refused = [
         ("aurora", {"ManageMasterUserPassword": True, "MasterUserPassword": PASSWORD}, managed.BOTH),
@@ -274,7 +272,7 @@ def test_the_writer_takes_each_new_password_and_drops_the_old(aws, ca_file):
 
 def test_turning_management_on_and_off_sets_the_password_on_the_database(aws, ca_file):
     rds, sm = aws.client("rds"), aws.client("secretsmanager")
-    own_password_cluster(rds, DatabaseName=DATABASE)
+    create_cluster(rds, DatabaseName=DATABASE)
     create_instance(rds, "aurora-1")
     writer = running(aws, "aurora-1")["aurora-1"]
     assert logs_in(writer, ca_file, PASSWORD)

@@ -176,6 +176,17 @@ PROXY_TRUST = {
 }
 
 
+def proxy_subnets(ec2) -> list[str]:
+    """Two subnets, in two availability zones, of a new VPC: what a proxy needs."""
+    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/24")["Vpc"]["VpcId"]
+    return [
+        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.0.{i * 32}/27", AvailabilityZone=f"{REGION}{az}")["Subnet"][
+            "SubnetId"
+        ]
+        for i, az in enumerate("ab")
+    ]
+
+
 @pytest.fixture(scope="module")
 def world(fakes):
     """Two clusters (``aurora``: a writer and a reader; ``solo``: a writer only), the master secret and proxies:
@@ -191,13 +202,7 @@ def world(fakes):
         session = boto3.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name=REGION)
         account_id = session.client("sts").get_caller_identity()["Account"]
         ec2, rds, sm, iam = (session.client(name) for name in ("ec2", "rds", "secretsmanager", "iam"))
-        vpc = ec2.create_vpc(CidrBlock="10.0.0.0/24")["Vpc"]["VpcId"]
-        subnets = [
-            ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.0.{i * 32}/27", AvailabilityZone=f"{REGION}{az}")["Subnet"][
-                "SubnetId"
-            ]
-            for i, az in enumerate("ab")
-        ]
+        subnets = proxy_subnets(ec2)
         secret_arn = sm.create_secret(
             Name="master", SecretString=json.dumps({"username": TEST_USER, "password": TEST_PASSWORD})
         )["ARN"]

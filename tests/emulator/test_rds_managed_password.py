@@ -33,6 +33,7 @@ from tests.emulator.test_dataplane_postgres import (
     query,
     running,
 )
+from tests.emulator.test_dataplane_proxy import PROXY_TRUST, proxy_subnets
 
 SECRET_NAME = re.compile(r"^rds!cluster-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 ALLOWED = set(string.printable[:94]) - set('/"@')  # printable ASCII but space, without / " @
@@ -336,10 +337,6 @@ def test_the_data_api_reads_the_managed_secret_at_each_call(aws):
 # -- RDS Proxy, in this process: moto with the emulator's additions and the data plane's servers -----------------
 
 REGION = "eu-west-1"
-PROXY_TRUST = {
-    "Version": "2012-10-17",
-    "Statement": [{"Effect": "Allow", "Principal": {"Service": "rds.amazonaws.com"}, "Action": "sts:AssumeRole"}],
-}
 
 
 @pytest.fixture
@@ -359,13 +356,7 @@ def test_the_proxy_logs_in_with_the_rotated_password_at_its_next_connection(in_p
     session = in_process
     account_id = session.client("sts").get_caller_identity()["Account"]
     ec2, rds, sm, iam = (session.client(name) for name in ("ec2", "rds", "secretsmanager", "iam"))
-    vpc = ec2.create_vpc(CidrBlock="10.0.0.0/24")["Vpc"]["VpcId"]
-    subnets = [
-        ec2.create_subnet(VpcId=vpc, CidrBlock=f"10.0.0.{i * 32}/27", AvailabilityZone=f"{REGION}{az}")["Subnet"][
-            "SubnetId"
-        ]
-        for i, az in enumerate("ab")
-    ]
+    subnets = proxy_subnets(ec2)
     arn = managed_cluster(rds, DatabaseName=DATABASE)["MasterUserSecret"]["SecretArn"]
     create_instance(rds, "aurora-1")
     role = iam.create_role(RoleName="proxy-role", AssumeRolePolicyDocument=json.dumps(PROXY_TRUST))["Role"]["Arn"]

@@ -19,7 +19,10 @@ description:
     C(MasterUserSecret)) and the secret described (C(DescribeSecret)); nothing is called when both are as asked.
 options:
   db_cluster_identifier:
-    description: Identifier of the cluster. It must exist and be C(available) to be changed.
+    description:
+      - Identifier of the cluster. It must exist.
+      - "RDS changes the master password of an C(available) cluster only (C(InvalidDBClusterStateFault) otherwise):
+        with O(wait), a cluster still being created or modified is waited for first; without, the module fails."
     type: str
     required: true
     aliases: [cluster_id]
@@ -38,7 +41,9 @@ options:
       - Not set, the schedule is left as it is (RDS's default is every seven days).
     type: int
   wait:
-    description: Wait until the cluster is C(available) and its secret C(active) after turning management on.
+    description:
+      - Wait until the cluster is C(available) before changing it, and until its secret is C(active) after turning
+        management on.
     type: bool
     default: true
   wait_timeout:
@@ -96,11 +101,11 @@ rotation_days:
   sample: 7
 """
 
-from ansible.module_utils.aws_waiters import wait_for
+from ansible.module_utils.aws_waiters import max_attempts, wait_for
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
-from ansible_collections.amazon.aws.plugins.module_utils.rds import wait_for_cluster_status
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
+from ansible_collections.amazon.aws.plugins.module_utils.waiters import wait_for_resource_state
 
 # "Aurora manages the settings for the secret and rotates the secret every seven days by default" (Aurora User
 # Guide, "Password management with Amazon Aurora and AWS Secrets Manager").
@@ -122,6 +127,26 @@ def rotation_days_of(module, secrets, secret_arn):
     except Exception as e:  # pylint: disable=broad-except
         module.fail_json_aws(e, msg=f"Failed to describe the master user secret {secret_arn} (DescribeSecret)")
     return (secret.get("RotationRules") or {}).get("AutomaticallyAfterDays")
+
+
+def wait_until_available(module, client, cluster):
+    """RDS modifies an available cluster only: "DB cluster is not available for modification with status ..."
+    (InvalidDBClusterStateFault, botocore's ModifyDBCluster)."""
+    identifier = cluster["DBClusterIdentifier"]
+    if cluster.get("Status") == "available":
+        return
+    if not module.params["wait"]:
+        module.fail_json(
+            msg=f"The DB cluster {identifier} is {cluster.get('Status')}: RDS changes the master password of an "
+            "available cluster only. Run again with wait=true, or once it is available."
+        )
+    wait_until_cluster_available(module, client, identifier)
+
+
+def wait_until_cluster_available(module, client, identifier):
+    delay = module.params["wait_delay"]
+    attempts = max_attempts(module.params["wait_timeout"], delay)
+    wait_for_resource_state(client, module, "cluster_available", delay, attempts, DBClusterIdentifier=identifier)
 
 
 def switch(module, client, identifier, managed):
@@ -153,7 +178,7 @@ def switch(module, client, identifier, managed):
             DBClusterIdentifier=identifier,
         )
     else:
-        wait_for_cluster_status(client, module, identifier, "cluster_available")
+        wait_until_cluster_available(module, client, identifier)
 
 
 def main():
@@ -192,6 +217,7 @@ def main():
     if was_managed:
         before["rotation_days"] = rotation_days_of(module, secrets, cluster["MasterUserSecret"]["SecretArn"])
     if changed and not module.check_mode:
+        wait_until_available(module, client, cluster)
         switch(module, client, identifier, p["managed"])
         cluster = describe_cluster(module, client, identifier)
 

@@ -53,6 +53,13 @@ Refusals, InvalidParameterCombination (HTTP 400, RDS's query error shape), befor
   only if the master user password is managed by RDS in Amazon Web Services Secrets Manager for the DB cluster",
   botocore; the message is the emulator's). moto raises the first one after taking the cluster out of its
   backend, which lost the cluster: the emulator refuses before moto runs.
+
+And InvalidDBClusterStateFault (HTTP 400) for a ModifyDBCluster that would change the master password of a
+cluster that is not ``available`` (still ``creating``, say): botocore's ModifyDBCluster lists
+InvalidDBClusterStateFault, "The requested operation can't be performed while the cluster is in this state"; the
+message is the one observed, "DB cluster is not available for modification with status <status>"
+(aws-controllers-k8s/community issue 1107; hashicorp/terraform-provider-aws pull request 18). Other
+ModifyDBCluster calls on such a cluster are still accepted by the emulator (README, "Differences from AWS").
 """
 
 from __future__ import annotations
@@ -66,6 +73,7 @@ from moto.rds.models import DBCluster, MasterUserSecret, RDSBackend, rds_backend
 from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend
 
 from . import secretsmanager
+from .rds_common import InvalidDBClusterStateFault
 
 OWNING_SERVICE = "rds"
 PASSWORD_LENGTH = 28
@@ -81,6 +89,7 @@ MUST_PROVIDE = "MasterUserPassword must be provided when ManageMasterUserPasswor
 NOT_MANAGED = (
     "You cannot set ManageMasterUserPassword to false because the master user password is not currently managed by RDS."
 )
+NOT_AVAILABLE = "DB cluster is not available for modification with status {status}"
 APPLY_IMMEDIATELY = "You must specify apply immediately when rotating the master user password."
 ROTATE_NOT_MANAGED = (
     "RotateMasterUserPassword is valid only if the master user password of the DB cluster is managed by RDS in "
@@ -212,6 +221,8 @@ def _modify_db_cluster(original: Any) -> Any:
     def modify_db_cluster(self: RDSBackend, kwargs: dict[str, Any]) -> Any:
         cluster = self.clusters.get(kwargs.get("db_cluster_identifier"))
         changes_password = cluster is not None and _check_modify(cluster, kwargs)
+        if changes_password and cluster.status != "available":
+            raise InvalidDBClusterStateFault(NOT_AVAILABLE.format(status=cluster.status))
         returned = original(self, kwargs)
         if changes_password:
             _apply(self, cluster)

@@ -173,6 +173,34 @@ def test_rds_refuses_what_aws_refuses_and_changes_nothing(aws):
     assert value(sm, arn) == before
 
 
+def test_rds_refuses_to_change_the_master_password_of_a_cluster_not_yet_available(aws):
+    rds, sm = aws.client("rds"), aws.client("secretsmanager")
+    aws.control.configure(hold=["db_cluster"])  # both clusters stay "creating"
+    arn = managed_cluster(rds)["MasterUserSecret"]["SecretArn"]
+    create_cluster(rds, "own")
+    before = value(sm, arn)
+    refused = [
+        ("own", {"ManageMasterUserPassword": True, "ApplyImmediately": True}),
+        ("aurora", {"RotateMasterUserPassword": True, "ApplyImmediately": True}),
+        ("aurora", {"ManageMasterUserPassword": False, "MasterUserPassword": PASSWORD, "ApplyImmediately": True}),
+    ]
+    for name, parameters in refused:
+        with pytest.raises(ClientError) as excinfo:
+            rds.modify_db_cluster(DBClusterIdentifier=name, **parameters)
+        message = managed.NOT_AVAILABLE.format(status="creating")
+        assert refusal(excinfo) == (400, "InvalidDBClusterStateFault", message), (name, parameters)
+    assert managed.NOT_AVAILABLE.format(status="creating") == (
+        "DB cluster is not available for modification with status creating"
+    )
+    assert "MasterUserSecret" not in describe(rds, "own")
+    assert value(sm, arn) == before
+    # Turning on a management already on changes nothing, and is not refused.
+    rds.modify_db_cluster(DBClusterIdentifier="aurora", ManageMasterUserPassword=True, ApplyImmediately=True)
+    aws.control.configure(hold=[])
+    rds.modify_db_cluster(DBClusterIdentifier="own", ManageMasterUserPassword=True, ApplyImmediately=True)
+    assert describe(rds, "own")["MasterUserSecret"]["SecretArn"]
+
+
 def test_secrets_manager_refuses_to_change_the_managed_secret(aws):
     rds, sm = aws.client("rds"), aws.client("secretsmanager")
     arn = managed_cluster(rds)["MasterUserSecret"]["SecretArn"]

@@ -4,6 +4,9 @@ the module's own refusals come before any change."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
 
 from tests.emulator.test_dataplane_postgres import create_cluster
@@ -78,3 +81,32 @@ def test_bad_arguments_are_refused_before_any_change(aws, cluster, args, words):
     refused = run_on_emulator(rds_cluster_master_password, aws, {**cluster, **args})
     assert refused.failed and words in refused.result["msg"], refused.result
     assert _secret(aws) == {}
+
+
+def test_a_cluster_still_being_created_is_waited_for_before_its_password_is_handed_over(aws):
+    """RDS refuses to change the master password of a cluster that is not available: the module waits for it (and
+    without wait fails, changing nothing)."""
+    aws.control.configure(hold=["db_cluster"])  # the cluster stays "creating" until released below
+    create_cluster(aws.client("rds"))
+    args = {"db_cluster_identifier": IDENTIFIER, "wait_delay": 1}
+
+    refused = run_on_emulator(rds_cluster_master_password, aws, {**args, "wait": False})
+    assert refused.failed and "is creating: RDS changes the master password of an available" in refused.result["msg"]
+    assert _secret(aws) == {}
+
+    aws.control.reset_requests()
+
+    def release_once_waited_for():
+        # Released once the module has described the cluster twice: it is in its wait, whatever the machine's speed.
+        while sum(e["action"] == "DescribeDBClusters" for e in aws.control.requests()) < 2:
+            time.sleep(0.05)
+        aws.control.configure(hold=[])
+
+    releaser = threading.Thread(target=release_once_waited_for, daemon=True)
+    releaser.start()
+    made = run_on_emulator(rds_cluster_master_password, aws, args)
+    releaser.join(timeout=60)
+    assert not made.failed, made.result
+    assert made.result["secret_arn"] == _secret(aws)["SecretArn"]
+    modifies = [e for e in aws.control.requests() if e["action"] == "ModifyDBCluster"]
+    assert [e.get("status", 200) for e in modifies] == [200], modifies

@@ -56,10 +56,11 @@ class Drill:
     propagates: bool = False
 
 
-def invoke(emulator, target: str, account: str = APPLICATION) -> dict:
-    """Invoke the connection test as verify.yml does (fresh connection) and return its answer's body."""
+def invoke(emulator, target: str, account: str = APPLICATION, fresh: bool = True) -> dict:
+    """Invoke the connection test as verify.yml does (fresh connection; with ``fresh`` false, as a warm function
+    would, with the connection it kept) and return its answer's body."""
     client = emulator.client("lambda", account, config=INVOKE_CONFIG)
-    response = client.invoke(FunctionName=FUNCTION, Payload=json.dumps({"target": target, "fresh": True}))
+    response = client.invoke(FunctionName=FUNCTION, Payload=json.dumps({"target": target, "fresh": fresh}))
     payload = json.loads(response["Payload"].read())
     assert "FunctionError" not in response, payload
     return {"statusCode": payload["statusCode"], **json.loads(payload["body"])}

@@ -42,10 +42,10 @@ VERBOSE = "-vvv"
 HOLD_THE_CLUSTER = ["db_cluster"]
 
 
-def _ok(result):
+def _ok(result, hosts=HOSTS):
     assert result.returncode == 0, result.stdout[-6000:] + result.stderr[-3000:]
     counts = recap(result.stdout)
-    assert set(counts) == set(HOSTS), counts
+    assert set(counts) == set(hosts), counts
     assert all(c["failed"] == 0 and c["unreachable"] == 0 for c in counts.values()), counts
     return counts
 
@@ -545,13 +545,9 @@ def _switch_auth_scheme(emulator, story, tmp_path, monkeypatch, scheme: str) -> 
     return [json.loads(line) for line in log.read_text().splitlines()]
 
 
-@pytest.mark.parametrize(("scheme", "users"), [("SECRETS", None), ("IAM_AUTH", USERS)], ids=["to-SECRETS", "back"])
-def test_switching_the_auth_scheme_converges_in_one_run_and_every_function_answers_throughout(
-    emulator, story, tmp_path, monkeypatch, scheme, users
-):
-    """An existing deployment switched to the proxy's SECRETS scheme, then back to end-to-end IAM: each run of
-    site.yml ends in the chosen scheme alone (verify.yml checks it too), and every function, invoked after every
-    change the run made, answered every time."""
+def _assert_switched(emulator, story, tmp_path, monkeypatch, scheme: str, users: dict | None) -> None:
+    """One run of site.yml switches the deployment to ``scheme``; it ends in that scheme alone (verify.yml checks it
+    too), and every function, invoked after every change the run made, answered every time."""
     answers = _switch_auth_scheme(emulator, story, tmp_path, monkeypatch, scheme)
     failures = [a for a in answers if not a["answer"].get("ok")]
     assert not failures, failures[:4]
@@ -568,21 +564,57 @@ def test_switching_the_auth_scheme_converges_in_one_run_and_every_function_answe
     iam = emulator.client("iam", "database")
     policies = set(iam.list_role_policies(RoleName=f"{DEPLOYMENT}-proxy")["PolicyNames"])
     cluster = rds.describe_db_clusters(DBClusterIdentifier=f"{DEPLOYMENT}-db")["DBClusters"][0]
+    # RDS manages the master password with either scheme; with SECRETS the proxy reads RDS's secret.
+    assert _master_secret(emulator) == cluster["MasterUserSecret"]["SecretArn"]
     if scheme == "SECRETS":
-        # The proxy reads the deployment's own secret; RDS no longer manages the master password.
         assert proxy.get("DefaultAuthScheme", "NONE") == "NONE", proxy
-        assert [a["IAMAuth"] for a in proxy["Auth"]] == ["REQUIRED"], proxy
-        assert f":secret:{DEPLOYMENT}-db/master-credentials" in proxy["Auth"][0]["SecretArn"], proxy
-        assert "MasterUserSecret" not in cluster
+        assert [(a["IAMAuth"], a["SecretArn"]) for a in proxy["Auth"]] == [("REQUIRED", _master_secret(emulator))]
         assert policies == {"read-master-secret"}
     else:
         assert (proxy["DefaultAuthScheme"], proxy["Auth"]) == ("IAM_AUTH", []), proxy
-        assert _master_secret(emulator) == cluster["MasterUserSecret"]["SecretArn"]
         assert policies == {"connect-as-application-users"}
     for name in APPLICATIONS:
         document = iam.get_role_policy(RoleName=f"{DEPLOYMENT}-proxy-connect-{name}", PolicyName="rds-db-connect")
         resources = _listed(_statements(document["PolicyDocument"])[0]["Resource"])
         assert [r.rsplit("/", 1)[1] for r in resources] == [expected[name]], resources
+
+
+def test_switching_to_the_secrets_scheme_converges_in_one_run_and_every_function_answers_throughout(
+    emulator, story, tmp_path, monkeypatch
+):
+    _assert_switched(emulator, story, tmp_path, monkeypatch, "SECRETS", None)
+
+
+def test_with_secrets_the_proxy_logs_in_with_each_password_rds_rotates_and_every_function_keeps_answering(
+    emulator, story
+):
+    """With the SECRETS scheme (the deployment as the switch left it), RDS rotates the master password in the secret
+    the proxy reads (as on its schedule; here at once, with Secrets Manager's RotateSecret): a warm function keeps
+    its session, and a new connection through the proxy logs in to the database with the new password."""
+    rds = emulator.client("rds", "database")
+    proxy = rds.describe_db_proxies(DBProxyName=f"{DEPLOYMENT}-proxy")["DBProxies"][0]
+    assert [a["SecretArn"] for a in proxy["Auth"]] == [_master_secret(emulator)], "the deployment is on SECRETS"
+    secrets = emulator.client("secretsmanager", "database")
+    targets = [(name, target) for name in APPLICATIONS for target in ("read_only", "read_write")]
+    for name, target in targets:  # every function warm, with a session kept through the proxy
+        body = drills.invoke(emulator, target, name, fresh=False)
+        assert (body["ok"], body["current_user"]) == (True, "postgres"), body
+    for _ in range(2):
+        before = secrets.get_secret_value(SecretId=_master_secret(emulator))
+        secrets.rotate_secret(SecretId=_master_secret(emulator))
+        after = secrets.get_secret_value(SecretId=_master_secret(emulator))
+        assert after["VersionId"] != before["VersionId"]
+        assert json.loads(after["SecretString"])["password"] != json.loads(before["SecretString"])["password"]
+        for name, target in targets:
+            for fresh in (False, True):
+                body = drills.invoke(emulator, target, name, fresh=fresh)
+                assert (body["ok"], body["current_user"]) == (True, "postgres"), (name, target, fresh, body)
+
+
+def test_switching_back_to_end_to_end_iam_converges_in_one_run_and_every_function_answers_throughout(
+    emulator, story, tmp_path, monkeypatch
+):
+    _assert_switched(emulator, story, tmp_path, monkeypatch, "IAM_AUTH", USERS)
 
 
 # Where a deploy is killed: after the subnet shares (the cluster and the proxy
@@ -617,6 +649,19 @@ def test_a_deploy_killed_at_any_point_converges_when_run_again(emulator, story):
         emulator.control.configure(hold=[])
     assert deployment_shape(emulator, "resumed") == before
     assert deployment_shape(emulator, DEPLOYMENT) == before
+
+
+def test_with_secrets_a_new_cluster_gives_rds_its_password_before_the_proxy_is_made(emulator, story):
+    """A new deployment with SECRETS: by the end of the cluster's stage (which then waits for the cluster) RDS holds
+    the master password, so that the proxy made next reads RDS's secret; no secret of the deployment's own is made."""
+    fresh = ["-e", "deployment_name=secrets", "-e", "rds_proxy_auth_scheme=SECRETS"]
+    _ok(run_playbook("playbooks/db_cluster.yml", emulator, story["inventory"], fresh), hosts=["database"])
+    (cluster,) = emulator.client("rds", "database").describe_db_clusters(DBClusterIdentifier="secrets-db")["DBClusters"]
+    assert (cluster["Status"], cluster["MasterUserSecret"]["SecretStatus"]) == ("available", "active"), cluster
+    secrets = emulator.client("secretsmanager", "database").list_secrets()["SecretList"]
+    assert [s["Name"] for s in secrets if s["Name"].startswith("secrets-db/")] == []
+    _ok(run_playbook("playbooks/destroy.yml", emulator, story["inventory"], fresh))
+    assert deployment_resources(emulator, "secrets") == []
 
 
 def test_a_half_built_deployment_is_destroyed_and_leaves_nothing(emulator, story):

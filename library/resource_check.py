@@ -13,8 +13,9 @@ description:
   - Never changes anything; the same in check mode.
   - "Reads: C(DescribeVpcs) and two C(DescribeVpcAttribute) for I(vpc); one C(DescribeSubnets),
     C(DescribeRouteTables), C(DescribeSecurityGroups), C(DescribeVpcEndpoints) and C(DescribeFlowLogs) per VPC for
-    the types asked for; C(DescribeLogGroups) and C(ListTagsLogGroup) per log group; C(GetAccountAuthorizationDetails)
-    and C(ListRoles) (paged) for the IAM roles (C(GetAccountAuthorizationDetails) alone for I(read_iam_roles));
+    the types asked for; C(DescribeLogGroups) and C(ListTagsLogGroup) per log group; C(GetRole),
+    C(ListAttachedRolePolicies), C(ListRolePolicies) and C(GetRolePolicy) per inline policy for each IAM role named
+    (never the account's other roles);
     C(DescribeSecret) per secret; C(DescribeDBSubnetGroups) and C(ListTagsForResource) per DB subnet group;
     C(DescribeDBClusters) and C(DescribeDBInstances) per DB cluster; C(GetFunction) and C(GetLayerVersion) per
     function."
@@ -305,9 +306,18 @@ db_clusters:
   type: dict
 """
 
+import contextlib
 import json
 
+with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    from botocore.exceptions import BotoCoreError, ClientError
+
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible_collections.amazon.aws.plugins.module_utils.iam import (
+    get_iam_role,
+    list_iam_role_attached_policies,
+    list_iam_role_policies,
+)
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.policy import compare_policies
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -350,7 +360,8 @@ class Check:
         }
         self._ec2 = None
         self._rds = None
-        self._role_details = None
+        self._roles = {}
+        self._role_policies = {}
         self.vpc_id = module.params["vpc_id"]
         self.subnet_ids = {}
 
@@ -605,22 +616,45 @@ class Check:
                 self.differ(what, "tags differ")
 
     # -- IAM ---------------------------------------------------------------------
-    def roles_in_detail(self, iam):
-        """Every role with its policies, in one paged read shared by the checks of this run."""
-        if self._role_details is None:
-            self._role_details = {
-                r["RoleName"]: r
-                for r in self.read(
-                    "GetAccountAuthorizationDetails",
-                    lambda: _pages(iam, "get_account_authorization_details", "RoleDetailList", Filter=["Role"]),
-                )
-            }
-        return self._role_details
+    def role_in_detail(self, iam, name, inline_names=None):
+        """The role with its attached policies and its inline policies named (all of them when None), or None when
+        the role does not exist. Read from that role alone, each read once per run (GetRole,
+        ListAttachedRolePolicies, ListRolePolicies when no names are given, GetRolePolicy per inline policy), so
+        that the reads do not grow with the account's other roles."""
+        if name not in self._roles:
+            role = self.read("GetRole", lambda: get_iam_role(iam, name))
+            if role is not None:
+                attached = self.read("ListAttachedRolePolicies", lambda: list_iam_role_attached_policies(iam, name))
+                role = {**role, "AttachedManagedPolicies": attached}
+            self._roles[name] = role
+        role = self._roles[name]
+        if role is None:
+            return None
+        if inline_names is None:
+            inline_names = self.read("ListRolePolicies", lambda: list_iam_role_policies(iam, name))
+        inline = [
+            {"PolicyName": policy, "PolicyDocument": document}
+            for policy in inline_names
+            if (document := self.role_policy(iam, name, policy)) is not None
+        ]
+        return {**role, "RolePolicyList": inline}
+
+    def role_policy(self, iam, role, policy):
+        """An inline policy's document, or None when the role has no such policy (read once per run)."""
+        if (role, policy) not in self._role_policies:
+            try:
+                document = iam.get_role_policy(aws_retry=True, RoleName=role, PolicyName=policy)["PolicyDocument"]
+            except is_boto3_error_code("NoSuchEntity"):
+                document = None
+            except (BotoCoreError, ClientError) as e:  # pylint: disable=duplicate-except
+                self.module.fail_json_aws(e, msg="Failed to read the current state (GetRolePolicy)")
+            self._role_policies[(role, policy)] = document
+        return self._role_policies[(role, policy)]
 
     def read_iam_roles(self, names):
-        details = self.roles_in_detail(self.module.client("iam", retry_decorator=_RETRY))
+        iam = self.module.client("iam", retry_decorator=_RETRY)
         for name in names:
-            current = details.get(name)
+            current = self.role_in_detail(iam, name)
             self.result["iam_role_documents"][name] = (
                 {
                     "arn": current["Arn"],
@@ -636,22 +670,20 @@ class Check:
 
     def check_iam_roles(self, wanted):
         iam = self.module.client("iam", retry_decorator=_RETRY)
-        details = self.roles_in_detail(iam)
-        listed = {r["RoleName"]: r for r in self.read("ListRoles", lambda: _pages(iam, "list_roles", "Roles"))}
         for role in wanted:
             what = f"iam role {role['name']}"
-            current, summary = details.get(role["name"]), listed.get(role["name"], {})
+            current = self.role_in_detail(iam, role["name"], list(role["inline_policies"]))
             self.result["iam_roles"][role["name"]] = current["Arn"] if current else ""
             if not current:
                 self.differ(what, "missing")
                 continue
             if compare_policies(_policy(current["AssumeRolePolicyDocument"]), _policy(role["trust_policy"])):
                 self.differ(what, "trust policy differs")
-            if role["description"] is not None and summary.get("Description", "") != role["description"]:
+            if role["description"] is not None and current.get("Description", "") != role["description"]:
                 self.differ(what, "description differs")
             if (
                 role["max_session_duration"] is not None
-                and summary.get("MaxSessionDuration") != role["max_session_duration"]
+                and current.get("MaxSessionDuration") != role["max_session_duration"]
             ):
                 self.differ(what, "max_session_duration differs")
             attached = {p["PolicyArn"] for p in current.get("AttachedManagedPolicies", [])}

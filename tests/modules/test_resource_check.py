@@ -171,6 +171,10 @@ def made(aws):
 
 def test_what_was_made_is_in_sync_in_a_fixed_number_of_reads(aws, made):
     args, ids = made
+    # Roles the deployment does not manage, more than one page of any IAM list: none of them is read.
+    iam = aws.client("iam")
+    for n in range(120):
+        iam.create_role(RoleName=f"foreign-{n}", AssumeRolePolicyDocument=json.dumps(TRUST))
     aws.control.reset_requests()
     result = run(aws, args)
     assert result["differences"] == []
@@ -184,8 +188,14 @@ def test_what_was_made_is_in_sync_in_a_fixed_number_of_reads(aws, made):
     assert result["iam_roles"] == {"net-role": ids["role"]}
     calls = [f"{r['service']}:{r['action']}" for r in aws.control.requests()]
     assert not [c for c in calls if is_mutating(c.split(":")[1])]
-    # 1 VPC + 2 attributes + subnets + route tables + groups + endpoints + flow logs + 2 log + 2 IAM.
-    assert len(calls) == 12, calls
+    # 1 VPC + 2 attributes + subnets + route tables + groups + endpoints + flow logs + 2 log + 3 IAM (the role,
+    # its attached policies, its one inline policy).
+    assert len(calls) == 13, calls
+    assert [c for c in calls if c.startswith("iam:")] == [
+        "iam:GetRole",
+        "iam:ListAttachedRolePolicies",
+        "iam:GetRolePolicy",
+    ]
 
 
 def _drift(aws, ids, change):
@@ -497,12 +507,13 @@ def test_a_cluster_as_made_is_in_sync_in_a_fixed_number_of_reads(aws, database):
     assert cluster["http_endpoint_enabled"] is False
     calls = [f"{r['service']}:{r['action']}" for r in aws.control.requests()]
     assert not [c for c in calls if is_mutating(c.split(":")[1])]
-    # Groups + 2 IAM + secret + subnet group and its tags + cluster + its instances.
+    # Groups + the role (GetRole, its attached and inline policies) + secret + subnet group and its tags + cluster
+    # + its instances.
     assert sorted(calls) == sorted(
         [
             "ec2:DescribeSecurityGroups",
-            "iam:GetAccountAuthorizationDetails",
-            "iam:ListRoles",
+            "iam:GetRole",
+            "iam:ListAttachedRolePolicies",
             "secretsmanager:DescribeSecret",
             "rds:DescribeDBSubnetGroups",
             "rds:ListTagsForResource",
@@ -647,4 +658,11 @@ def test_read_iam_roles_returns_documents_in_one_read(aws, database):
         },
         "no-such-role": {},
     }
-    assert [r["action"] for r in aws.control.requests()] == ["GetAccountAuthorizationDetails"]
+    # The roles named only: no read of the account's other roles.
+    assert [r["action"] for r in aws.control.requests()] == [
+        "GetRole",
+        "ListAttachedRolePolicies",
+        "ListRolePolicies",
+        "GetRolePolicy",
+        "GetRole",
+    ]

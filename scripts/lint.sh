@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every static check: ruff (Python), yamllint, ansible-lint (production profile).
+# Every static check: ruff (Python), yamllint, ansible-lint (production profile),
+# and the roles' README variables tables against their argument specs.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,3 +11,5 @@ echo "== yamllint"
 yamllint --strict .
 echo "== ansible-lint"
 ansible-lint --strict
+echo "== role docs"
+python scripts/role_docs.py --check

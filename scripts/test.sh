@@ -1,22 +1,23 @@
 #!/usr/bin/env bash
 # The whole test suite: static checks; pytest on the emulator beside the
-# modules, the Lambda and the deployment model; then the playbook tests beside
-# every Molecule scenario, the organization and preflight tests and a smoke run
-# of the deploy benchmark.
+# modules, the Lambda, the deployment model and the roles' documentation; then
+# the playbook tests beside every Molecule scenario, the organization and
+# preflight tests and a smoke run of the deploy benchmark.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/lint.sh
 
-# The emulator's tests beside those of the modules, the Lambda and the deploy
-# model (one process each, on emulators of their own: both cores busy).
-echo "== pytest: modules, Lambda, deploy model | alongside: the emulator"
+# The emulator's tests beside those of the modules, the Lambda, the deploy
+# model and the roles' documentation (one process each, on emulators of their
+# own: both cores busy).
+echo "== pytest: modules, Lambda, deploy model, role docs | alongside: the emulator"
 mkdir -p build
 python -m pytest tests/emulator >build/pytest-emulator.log 2>&1 &
 emulator_pid=$!
 trap 'kill "$emulator_pid" 2>/dev/null || true' EXIT
 units_status=0
-python -m pytest tests/modules tests/lambda tests/benchmarks/test_deploy_model.py || units_status=$?
+python -m pytest tests/modules tests/lambda tests/benchmarks/test_deploy_model.py tests/test_role_docs.py || units_status=$?
 emulator_status=0
 wait "$emulator_pid" || emulator_status=$?
 trap - EXIT

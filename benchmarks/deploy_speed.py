@@ -14,7 +14,11 @@ minutes (``emulator/settings.py``) scaled to ``--scale`` seconds each:
    per resource of the deployment (target at most 2), from the emulator's
    request log (the verification's invocations of the functions, the
    data-path test, are counted apart: they read no state);
-4. the same re-run with delays at 0: Ansible's own overhead.
+4. the same re-run with delays at 0: Ansible's own overhead;
+5. once every account also holds what other workloads keep there (500 IAM
+   roles and 200 security groups, in a VPC of their own), the same re-run
+   again: its read calls against those of step 4 (target: the same number,
+   the reads do not grow with the account).
 
 Usage: ``python -m benchmarks.deploy_speed [--scale 30]``; ``--smoke`` runs it
 all at a tiny scale, to check that the benchmark works, not to measure.
@@ -24,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import collections
+import json
 import os
 import re
 import socket
@@ -43,6 +48,14 @@ from emulator.client import EmulatorControl  # noqa: E402
 from tests.playbooks.leftovers import RunningEmulator, deployment_resources  # noqa: E402
 
 DEPLOYMENT = "bench"
+FOREIGN_ROLES = 500
+FOREIGN_SECURITY_GROUPS = 200
+FOREIGN_TRUST = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Principal": {"Service": "ec2.amazonaws.com"}, "Action": "sts:AssumeRole"}],
+    }
+)
 INVENTORY = ROOT / "inventories" / "local" / "hosts.yml"
 
 
@@ -95,6 +108,27 @@ def application_hosts() -> list[str]:
     return list(inventory["all"]["children"]["application_accounts"]["hosts"])
 
 
+def database_hosts() -> list[str]:
+    inventory = yaml.safe_load(INVENTORY.read_text())
+    return list(inventory["all"]["children"]["database_account"]["hosts"])
+
+
+def add_foreign_resources(emulator: Emulator, hosts: list[str]) -> None:
+    """What other workloads keep in each account: IAM roles and, in a VPC of their own, security groups."""
+    for name in hosts:
+        iam, ec2 = emulator.client("iam", name), emulator.client("ec2", name)
+        for n in range(FOREIGN_ROLES):
+            iam.create_role(RoleName=f"foreign-{n}", AssumeRolePolicyDocument=FOREIGN_TRUST)
+        vpc = ec2.create_vpc(CidrBlock="172.31.0.0/16")["Vpc"]["VpcId"]
+        for n in range(FOREIGN_SECURITY_GROUPS):
+            ec2.create_security_group(GroupName=f"foreign-{n}", Description="another workload's", VpcId=vpc)
+
+
+def reads_of(requests: list[dict]) -> list[dict]:
+    """The read calls (the verification's invocations of the functions, the data-path test, left out)."""
+    return [r for r in requests if not r["mutating"] and r["action"] != "Invoke"]
+
+
 def measure(scale: float) -> dict:
     apps = application_hosts()
     critical_minutes, path = critical_path(deployment_steps(apps))
@@ -120,14 +154,22 @@ def measure(scale: float) -> dict:
         # The verification's invocations of the functions run the data-path test: they read nothing of the
         # deployment's state, and are counted apart.
         figures["rerun_invocations"] = sum(1 for r in requests if r["action"] == "Invoke")
-        reads = [r for r in requests if not r["mutating"] and r["action"] != "Invoke"]
+        reads = reads_of(requests)
         figures["rerun_reads"] = len(reads)
         figures["rerun_reads_by_action"] = collections.Counter(f"{r['service']}:{r['action']}" for r in reads)
         figures["resources"] = len(deployment_resources(emulator, DEPLOYMENT))
 
         emulator.control.configure(delay_scale=0)
+        emulator.control.reset_requests()
         figures["overhead_seconds"], recap = run_site(emulator)
         figures["overhead_changed"] = changed_total(recap)
+        figures["overhead_reads"] = len(reads_of(emulator.control.requests()))
+
+        add_foreign_resources(emulator, database_hosts() + apps)
+        emulator.control.reset_requests()
+        _, recap = run_site(emulator)
+        figures["foreign_changed"] = changed_total(recap)
+        figures["foreign_reads"] = len(reads_of(emulator.control.requests()))
     return figures
 
 
@@ -149,6 +191,9 @@ def report(f: dict) -> str:
         f"and {f['rerun_invocations']} invocations of the functions (the data-path test)",
         f"Ansible's overhead (re-run, delays 0): {f['overhead_seconds']:8.1f} s   "
         f"= {f['overhead_seconds'] / f['deploy_seconds']:.2f} of the deploy",
+        f"re-run reads with {FOREIGN_ROLES} foreign IAM roles and {FOREIGN_SECURITY_GROUPS} foreign security groups "
+        f"per account: {f['foreign_reads']} against {f['overhead_reads']} without = "
+        f"{f['foreign_reads'] / f['overhead_reads']:.2f} (target 1.00), changed={f['foreign_changed']}",
         "re-run reads by action: "
         + ", ".join(f"{action} {n}" for action, n in f["rerun_reads_by_action"].most_common()),
     ]

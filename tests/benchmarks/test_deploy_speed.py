@@ -31,5 +31,8 @@ def test_the_benchmark_runs_and_reports_every_figure():
     # The verification invokes each application account's function for both endpoints, counted apart.
     assert re.search(r"and 4 invocations of the functions", out), out
     assert re.search(r"Ansible's overhead \(re-run, delays 0\): +[0-9.]+ s", out), out
+    # Roles and security groups of other workloads in the same accounts: the re-run reads no more than without.
+    foreign = re.search(r"security groups per account: (\d+) against (\d+) without = [0-9.]+ .*changed=(\d+)", out)
+    assert foreign and foreign.group(1) == foreign.group(2) and foreign.group(3) == "0", out
     by_action = re.search(r"re-run reads by action: (.*)", out)
     assert by_action and sum(int(n) for n in re.findall(r" (\d+)(?:,|$)", by_action.group(1))) == int(reads.group(1))

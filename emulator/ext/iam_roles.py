@@ -50,7 +50,7 @@ import json
 from collections.abc import Iterable
 from typing import Any
 
-from .. import provisioning
+from .. import patching, provisioning
 
 _CHANGING = ("create_role", "update_assume_role_policy")
 # The permission changes, and the argument that names the role when it is passed by position.
@@ -208,28 +208,19 @@ def service_problem(
     return None
 
 
-def install() -> None:
-    from moto.iam.models import IAMBackend
+def _changing(original):
+    def method(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        # create_role(role_name, ...), update_assume_role_policy(role_name, ...)
+        role = self.get_role(kwargs.get("role_name") or args[0])
+        role._emulator_changed = provisioning.start("iam_role_propagation")
+        return result
 
-    if getattr(IAMBackend, "_emulator_role_propagation", False):
-        return
-    IAMBackend._emulator_role_propagation = True
+    return method
 
-    def changing(method_name: str):
-        original = getattr(IAMBackend, method_name)
 
-        def method(self, *args, **kwargs):
-            result = original(self, *args, **kwargs)
-            # create_role(role_name, ...), update_assume_role_policy(role_name, ...)
-            role = self.get_role(kwargs.get("role_name") or args[0])
-            role._emulator_changed = provisioning.start("iam_role_propagation")
-            return result
-
-        setattr(IAMBackend, method_name, method)
-
-    def permission_change(method_name: str, position: int):
-        original = getattr(IAMBackend, method_name)
-
+def _permission_change(position: int):
+    def wrapper(original):
         def method(self, *args, **kwargs):
             role = self.get_role(kwargs.get("role_name") or args[position])
             # What services see until the change propagates: the permissions they see now.
@@ -242,9 +233,16 @@ def install() -> None:
                 role._emulator_permissions_changed = provisioning.start("iam_role_propagation")
             return result
 
-        setattr(IAMBackend, method_name, method)
+        return method
+
+    return wrapper
+
+
+@patching.install_once
+def install() -> None:
+    from moto.iam.models import IAMBackend
 
     for name in _CHANGING:
-        changing(name)
+        patching.patch(IAMBackend, name, _changing)
     for name, position in _PERMISSION_CHANGES.items():
-        permission_change(name, position)
+        patching.patch(IAMBackend, name, _permission_change(position))

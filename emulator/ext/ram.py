@@ -68,6 +68,7 @@ from moto.moto_api._internal import mock_random
 from moto.ram.models import ResourceAccessManagerBackend
 from moto.ram.utils import RAM_RESOURCE_TYPES
 
+from .. import patching
 from . import organizations
 
 LOCK = threading.RLock()
@@ -949,12 +950,11 @@ def _operations() -> list[str]:
     return [model.operation_model(name).http["requestUri"] for name in model.operation_names]
 
 
+@patching.install_once
 def install() -> None:
     from moto.ram import urls
 
-    if getattr(urls, "_emulator_installed", False):
-        return
-    urls.url_paths.clear()
-    for uri in _operations():
-        urls.url_paths["{0}" + uri.split("?")[0] + "$"] = RamResponse.dispatch
-    urls._emulator_installed = True
+    # Every operation of RAM is answered by RamResponse.
+    patching.patch(
+        urls, "url_paths", value={"{0}" + uri.split("?")[0] + "$": RamResponse.dispatch for uri in _operations()}
+    )

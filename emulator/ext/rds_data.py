@@ -35,7 +35,7 @@ from moto.rds.exceptions import RDSClientError
 from moto.rds.models import DBCluster, RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
-from .. import requestlog
+from .. import patching, requestlog
 from ..settings import SETTINGS
 from .rds_common import request_params
 
@@ -841,19 +841,18 @@ def disable_http_endpoint_action(self: RDSResponse) -> ActionResult:
     return ActionResult({"ResourceArn": cluster.db_cluster_arn, "HttpEndpointEnabled": False})
 
 
+@patching.install_once
 def install() -> None:
+    from botocore.session import get_session
     from moto.rdsdata import urls
 
-    if getattr(urls, "_emulator_installed", False):
-        return
-    from botocore.session import get_session
-
     model = get_session().get_service_model("rds-data")
-    urls.url_paths.clear()
-    for name in model.operation_names:
-        uri = model.operation_model(name).http["requestUri"]
-        urls.url_paths["{0}" + uri + "$"] = RDSDataResponse.dispatch
-    DBCluster.enable_http_endpoint = property(DBCluster.enable_http_endpoint.fget, http_endpoint_setter)
-    RDSResponse.enable_http_endpoint = enable_http_endpoint_action
-    RDSResponse.disable_http_endpoint = disable_http_endpoint_action
-    urls._emulator_installed = True
+    # Every operation of the Data API is answered here.
+    routes = {
+        "{0}" + model.operation_model(name).http["requestUri"] + "$": RDSDataResponse.dispatch
+        for name in model.operation_names
+    }
+    patching.patch(urls, "url_paths", value=routes)
+    patching.patch(DBCluster, "enable_http_endpoint", lambda original: property(original.fget, http_endpoint_setter))
+    patching.patch(RDSResponse, "enable_http_endpoint", value=enable_http_endpoint_action, add=True)
+    patching.patch(RDSResponse, "disable_http_endpoint", value=disable_http_endpoint_action, add=True)

@@ -21,6 +21,7 @@ from moto.rds.exceptions import InvalidParameterValue
 from moto.rds.models import RDSBackend, RDSBaseModel
 from moto.rds.responses import RDSResponse
 
+from .. import patching
 from . import network_interfaces
 from .rds_common import (
     DBProxyEndpointAlreadyExistsFault,
@@ -239,8 +240,10 @@ def delete_db_proxy_endpoint_action(self: RDSResponse) -> ActionResult:
     return ActionResult({"DBProxyEndpoint": endpoint})
 
 
+@patching.install_once
 def install() -> None:
-    RDSBackend.db_proxy_endpoints = property(proxy_endpoints)
+    # moto has no proxy endpoints at all.
+    patching.patch(RDSBackend, "db_proxy_endpoints", value=property(proxy_endpoints), add=True)
     for method in (
         get_db_proxy_endpoint,
         create_db_proxy_endpoint,
@@ -248,11 +251,11 @@ def install() -> None:
         modify_db_proxy_endpoint,
         delete_db_proxy_endpoint,
     ):
-        setattr(RDSBackend, method.__name__, method)
+        patching.patch(RDSBackend, method.__name__, value=method, add=True)
     for action in (
         create_db_proxy_endpoint_action,
         describe_db_proxy_endpoints_action,
         modify_db_proxy_endpoint_action,
         delete_db_proxy_endpoint_action,
     ):
-        setattr(RDSResponse, action.__name__.removesuffix("_action"), action)
+        patching.patch(RDSResponse, action.__name__.removesuffix("_action"), value=action, add=True)

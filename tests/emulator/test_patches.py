@@ -1,10 +1,126 @@
-"""emulator.patching: a patch of moto must name an attribute that exists, or be declared an addition."""
+"""The emulator's patches of moto, as emulator.patching records them.
+
+A patch whose attribute a newer moto renamed would do nothing: these tests check that every patch replaced
+something moto really has (in a fresh interpreter, with moto as installed, before the emulator touches it), that
+no patch silently undoes another, that no subclass of a patched class hides the patch, and that the list of patches
+is the one checked in (``patches.txt``), so that a patch that disappears is noticed.
+"""
 
 from __future__ import annotations
 
+import collections
+import difflib
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
+from emulator import ext, patching
+
+ROOT = Path(__file__).resolve().parents[2]
+EXPECTED = Path(__file__).with_name("patches.txt")
+# Installed by ext.rds.
+RDS_MODULES = (
+    "rds_proxy",
+    "rds_proxy_endpoints",
+    "rds_lifecycle",
+    "rds_engine_versions",
+    "rds_modify",
+    "rds_monitoring",
+    "rds_managed_password",
+)
+
+
+@pytest.fixture(scope="module")
+def patches() -> list[patching.Patch]:
+    ext.install()
+    return list(patching.PATCHES)
+
+
+def _expected() -> list[str]:
+    lines = EXPECTED.read_text().splitlines()
+    return [line for line in lines if line.strip() and not line.startswith("#")]
+
+
+def test_the_patches_are_the_checked_in_list(patches):
+    actual = [p.line() for p in patches]
+    diff = "\n".join(difflib.unified_diff(_expected(), actual, "patches.txt", "ext.install()", lineterm=""))
+    assert actual == _expected(), f"the emulator's patches changed; if deliberately, update {EXPECTED.name}:\n{diff}"
+
+
+def test_every_module_patches_what_it_did(patches):
+    counts = collections.Counter(p.module for p in patches)
+    expected = collections.Counter(line.split()[0] for line in _expected())
+    assert counts == expected
+    # Every module that ext installs, directly or through ext.rds, patches something.
+    for name in (*ext.MODULES, *RDS_MODULES):
+        assert counts[f"emulator.ext.{name}"] > 0, name
+
+
+def test_every_replaced_attribute_exists_in_moto_as_installed(patches):
+    """In a fresh interpreter (moto untouched by the emulator): what is wrapped or replaced exists, what is
+    added does not."""
+    wanted = [(p.target, p.attribute, p.kind) for p in patches]
+    script = """
+import json, sys
 from emulator import patching
+
+problems = []
+for target, attribute, kind in json.load(sys.stdin):
+    exists = patching.exists(patching.resolve(target), attribute)
+    if exists != (kind != patching.ADD):
+        problems.append(f"{kind} {target}.{attribute}: {'exists' if exists else 'missing'} in moto")
+print(json.dumps(problems))
+"""
+    answer = subprocess.run(
+        [sys.executable, "-c", script],
+        input=json.dumps(wanted),
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        check=True,
+        timeout=120,
+    )
+    assert json.loads(answer.stdout) == []
+
+
+def test_a_patch_of_a_patched_attribute_wraps_the_earlier_one(patches):
+    last: dict[tuple[str, str], int] = {}
+    for index, patch in enumerate(patches):
+        earlier = last.get((patch.target, patch.attribute))
+        if earlier is not None:
+            assert patch.kind == patching.WRAP, f"{patch.line()} silently replaces {patches[earlier].line()}"
+            assert patch.replaces == earlier, f"{patch.line()} does not wrap {patches[earlier].line()}"
+        elif patch.replaces is not None:  # the attribute as patched on a base class
+            assert patch.kind == patching.WRAP, f"{patch.line()} silently replaces {patches[patch.replaces].line()}"
+        last[(patch.target, patch.attribute)] = index
+
+
+def test_the_patches_are_in_effect_and_no_subclass_hides_them(patches):
+    final = {(p.target, p.attribute): p for p in patches}
+    for (target, attribute), patch in final.items():
+        owner = patching.resolve(target)
+        assert vars(owner).get(attribute) is patch.value, f"{patch.line()} is no longer in effect"
+        if not isinstance(owner, type):
+            continue
+        pending = list(owner.__subclasses__())
+        while pending:
+            subclass = pending.pop()
+            pending.extend(subclass.__subclasses__())
+            assert attribute not in vars(subclass), f"{subclass.__qualname__}.{attribute} hides {patch.line()}"
+
+
+def test_installing_again_changes_nothing(patches):
+    ext.install()
+    for name in (*ext.MODULES, *RDS_MODULES):
+        importlib.import_module(f"emulator.ext.{name}").install()
+    assert patches == patching.PATCHES
+
+
+# -- the helper itself ------------------------------------------------------------------------------------------------
 
 
 class Model:

@@ -660,6 +660,16 @@ def _in_transaction(transaction_id: str, call: Any, work: Any) -> str:
             raise
 
 
+@contextlib.contextmanager
+def _ending(response: BaseResponse, operation: str):
+    """The transaction of the request's transactionId, ended by CommitTransaction or RollbackTransaction."""
+    call = _prepare(response, operation)
+    transaction_id = response.params.get("transactionId") or ""
+    with _use(transaction_id, call.account_id, call.cluster.db_cluster_arn) as transaction:
+        _end(transaction, ENDED)
+        yield transaction
+
+
 def _answer(result: dict[str, Any]) -> str:
     """The response body, serialized here: moto's serializer cannot write the nulls that the typed lists of an
     ArrayValue "can contain" (model)."""
@@ -745,10 +755,7 @@ class RDSDataResponse(BaseResponse):
         return _answer({"transactionId": transaction_id})
 
     def commit_transaction(self) -> str:
-        call = _prepare(self, "CommitTransaction")
-        transaction_id = self.params.get("transactionId") or ""
-        with _use(transaction_id, call.account_id, call.cluster.db_cluster_arn) as transaction:
-            _end(transaction, ENDED)
+        with _ending(self, "CommitTransaction") as transaction:
             try:
                 transaction.conn.commit()
             except Exception as exc:
@@ -758,10 +765,7 @@ class RDSDataResponse(BaseResponse):
         return _answer({"transactionStatus": COMMITTED})
 
     def rollback_transaction(self) -> str:
-        call = _prepare(self, "RollbackTransaction")
-        transaction_id = self.params.get("transactionId") or ""
-        with _use(transaction_id, call.account_id, call.cluster.db_cluster_arn) as transaction:
-            _end(transaction, ENDED)
+        with _ending(self, "RollbackTransaction") as transaction:
             _close(transaction.conn)
         return _answer({"transactionStatus": ROLLED_BACK})
 

@@ -16,7 +16,7 @@ from moto.rds.exceptions import (
     DBProxyNotFoundFault,
     InvalidParameterValue,
 )
-from moto.rds.models import DBProxyTargetGroup, RDSBackend, RDSBaseModel
+from moto.rds.models import DBProxyTargetGroup, RDSBackend
 from moto.rds.responses import RDSResponse
 
 from .. import patching
@@ -29,6 +29,7 @@ from .rds_common import (
     InvalidDBInstanceStateFault,
     InvalidDBProxyStateFault,
     Lifecycle,
+    ProxyResource,
     failure_status,
     random_alnum,
     random_hex,
@@ -58,7 +59,7 @@ PROXY_QUOTA = 20  # proxies per account and Region (AWS default quota)
 REGISTRABLE_STATUSES = ("available", "modifying", "backing-up")
 
 
-class Proxy(RDSBaseModel):
+class Proxy(ProxyResource):
     """A DB proxy, serialized with the ``DBProxy`` shape."""
 
     resource_type = "db-proxy"
@@ -88,16 +89,8 @@ class Proxy(RDSBaseModel):
         self.registrations: list[Registration] = []
 
     @property
-    def resource_id(self) -> str:
-        return self.unique_id
-
-    @property
     def db_proxy_arn(self) -> str:
         return self.arn
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     @property
     def endpoint(self) -> str:

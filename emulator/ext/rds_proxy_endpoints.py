@@ -18,7 +18,7 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.rds.exceptions import InvalidParameterValue
-from moto.rds.models import RDSBackend, RDSBaseModel
+from moto.rds.models import RDSBackend
 from moto.rds.responses import RDSResponse
 
 from .. import patching
@@ -29,6 +29,7 @@ from .rds_common import (
     DBProxyEndpointQuotaExceededFault,
     InvalidDBProxyEndpointStateFault,
     Lifecycle,
+    ProxyResource,
     failure_status,
     page,
     random_hex,
@@ -44,7 +45,7 @@ TARGET_ROLES = ("READ_WRITE", "READ_ONLY")
 DEFAULT_NAME = "default"
 
 
-class ProxyEndpoint(RDSBaseModel):
+class ProxyEndpoint(ProxyResource):
     """A user-defined DB proxy endpoint, serialized with the ``DBProxyEndpoint`` shape."""
 
     resource_type = "db-proxy-endpoint"
@@ -65,10 +66,6 @@ class ProxyEndpoint(RDSBaseModel):
         self.lifecycle = Lifecycle("creating", "db_proxy_endpoint", final=failure_status(self.tags) or "available")
 
     @property
-    def resource_id(self) -> str:
-        return self.unique_id
-
-    @property
     def db_proxy_endpoint_arn(self) -> str:
         return self.arn
 
@@ -80,10 +77,6 @@ class ProxyEndpoint(RDSBaseModel):
     def interfaces(self) -> tuple[str, str]:
         """Key of the endpoint's network interfaces (emulator/ext/network_interfaces.py)."""
         return ("db-proxy-endpoint", self.unique_id)
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     @property
     def endpoint(self) -> str:

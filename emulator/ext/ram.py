@@ -50,6 +50,20 @@ What is modelled (AWS behaviour followed):
 
 Other modules ask :func:`shared_resource_arns` which resources an account
 sees through active shares (VPC sharing, see ``sharing.py``).
+
+Why more than subnet sharing inside the organization is kept: the project's
+deployment only shares an application account's subnets with the database
+account of the same organization, but its modules take more than that input.
+``ram_resource_share`` accepts every principal RAM accepts (account IDs, the
+organization, OUs, IAM roles and users) and ``allow_external_principals``, and
+documents that an account outside the organization only gets an invitation,
+its association ``ASSOCIATING`` until it accepts; ``ram_resource_share_info``
+lists resources and principals from either side, with tags and pagination.
+Answering those inputs as AWS does needs external principals, invitations
+(get, accept, reject, their pending resources) and the refusals that keep
+subnets inside the organization; without them the emulator would accept or
+refuse what AWS does not.  ``ListResourceTypes`` and ``ListPermissions`` stay
+moto's answers.
 """
 
 from __future__ import annotations

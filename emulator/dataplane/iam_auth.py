@@ -375,7 +375,8 @@ def verify_token(
 
 
 # -- policy evaluation -----------------------------------------------------------------------------------------------
-def _listed(value: Any) -> list:
+def listed(value: Any) -> list:
+    """A policy element that is one value or a list of them, as a list."""
     if value is None:
         return []
     return value if isinstance(value, list) else [value]
@@ -475,7 +476,7 @@ def _conditions_met(block: Any, context: Mapping[str, str]) -> bool:
         if name == "null":
             for key, wanted in tests.items():
                 absent = context.get(key.lower()) is None
-                if not any((_value_text(w).lower() == "true") == absent for w in _listed(wanted)):
+                if not any((_value_text(w).lower() == "true") == absent for w in listed(wanted)):
                     return False
             continue
         if_exists = name.endswith("ifexists")
@@ -493,7 +494,7 @@ def _conditions_met(block: Any, context: Mapping[str, str]) -> bool:
                 if if_exists or negated:
                     continue
                 return False
-            values = [_substitute(_value_text(w), context, base in _PATTERN_OPERATORS) for w in _listed(wanted)]
+            values = [_substitute(_value_text(w), context, base in _PATTERN_OPERATORS) for w in listed(wanted)]
             hit = any(compare(w, actual) for w in values)
             if hit == negated:  # several values: OR, NOR for a negated operator
                 return False
@@ -502,15 +503,15 @@ def _conditions_met(block: Any, context: Mapping[str, str]) -> bool:
 
 def _action_matches(statement: dict, action: str) -> bool:
     if "NotAction" in statement:
-        return not any(matches(p, action, True) for p in _listed(statement["NotAction"]))
-    return any(matches(p, action, True) for p in _listed(statement.get("Action")))
+        return not any(matches(p, action, True) for p in listed(statement["NotAction"]))
+    return any(matches(p, action, True) for p in listed(statement.get("Action")))
 
 
 def _resource_matches(statement: dict, resource: str, context: Mapping[str, str]) -> bool:
     if "NotResource" in statement:
-        patterns, negated = _listed(statement["NotResource"]), True
+        patterns, negated = listed(statement["NotResource"]), True
     elif "Resource" in statement:
-        patterns, negated = _listed(statement["Resource"]), False
+        patterns, negated = listed(statement["Resource"]), False
     else:
         return False  # an identity-based policy statement must name its resources
     hit = any(matches(_substitute(p, context, True), resource) for p in patterns)
@@ -541,7 +542,7 @@ def _decide(statements: Iterable[dict], applies) -> str:
 
 
 def statements(documents: Iterable[Any]) -> list[dict]:
-    return [s for raw in documents for s in _listed(document(raw).get("Statement"))]
+    return [s for raw in documents for s in listed(document(raw).get("Statement"))]
 
 
 def _managed_document(policy: Any) -> Any:
@@ -669,10 +670,10 @@ def _principal_match(entries: Any, caller: Principal | None, service: str | None
     if not isinstance(entries, dict):
         return ""
     if service is not None:
-        return "explicit" if service in _listed(entries.get("Service")) else ""
+        return "explicit" if service in listed(entries.get("Service")) else ""
     assert caller is not None
     found = ""
-    for entry in _listed(entries.get("AWS")):
+    for entry in listed(entries.get("AWS")):
         if entry in ("*", caller.account_id, f"arn:{caller.partition}:iam::{caller.account_id}:root"):
             found = found or "account"
         elif not caller.is_root and entry in (caller.arn, caller.role_arn):

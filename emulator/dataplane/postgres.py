@@ -571,34 +571,18 @@ class TlsFront:
             )
         database = (database or user)[: NAMEDATALEN - 1]
         user = user[: NAMEDATALEN - 1]
-        refusal: bytes | None = None
+        message: bytes | None = None
         state = b"SSL encryption" if encrypted else b"no encryption"
+        client = b'host "%s", user "%s"' % (host.encode(), user)
         if walsender and not db_walsender:  # "all" matches no physical replication connection
-            refusal = self._fatal(
-                b"28000",
-                b'no pg_hba.conf entry for replication connection from host "%s", user "%s", %s'
-                % (host.encode(), user, state),
-                file="auth.c",
-                routine="ClientAuthentication",
-            )
+            message = b"no pg_hba.conf entry for replication connection from %s, %s" % (client, state)
         elif not encrypted:  # only hostssl lines
-            refusal = self._fatal(
-                b"28000",
-                b'no pg_hba.conf entry for host "%s", user "%s", database "%s", %s'
-                % (host.encode(), user, database, state),
-                file="auth.c",
-                routine="ClientAuthentication",
-            )
+            message = b'no pg_hba.conf entry for %s, database "%s", %s' % (client, database, state)
         elif user in self.rejected_users:
-            refusal = self._fatal(
-                b"28000",
-                b'pg_hba.conf rejects connection for host "%s", user "%s", database "%s", %s'
-                % (host.encode(), user, database, state),
-                file="auth.c",
-                routine="ClientAuthentication",
-            )
-        if refusal is None:
+            message = b'pg_hba.conf rejects connection for %s, database "%s", %s' % (client, database, state)
+        if message is None:
             return None
+        refusal = self._fatal(b"28000", message, file="auth.c", routine="ClientAuthentication")
         if minor > self.latest_minor or unrecognized:
             # NegotiateProtocolVersion comes first (before authentication).
             newest = min(proto, (3 << 16) | self.latest_minor) if self.version >= 18 else (3 << 16)

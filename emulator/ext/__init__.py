@@ -2,7 +2,10 @@
 
 Each module patches one service and exposes ``install()``; installing twice is
 harmless.  They follow AWS's documented behaviour: shapes of botocore's service
-model, status values, error codes, ARN and DNS formats.
+model, status values, error codes, ARN and DNS formats.  Every change to moto's
+classes and modules goes through :func:`emulator.patching.patch`, which refuses
+an attribute that moto does not have and records each patch
+(``tests/emulator/patches.txt`` lists them).
 """
 
 from __future__ import annotations

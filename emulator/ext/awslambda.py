@@ -59,7 +59,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import provisioning
+from .. import patching, provisioning
 from ..dataplane import functions, network
 from ..dataplane.functions import NOT_RUN_ERROR as NOT_RUN_ERROR
 from ..dataplane.functions import NOT_RUN_MESSAGE as NOT_RUN_MESSAGE
@@ -178,32 +178,22 @@ def _in_progress(config: dict[str, Any]) -> dict[str, Any]:
     return config
 
 
-def install() -> None:
-    from moto.awslambda.models import LambdaBackend, LambdaFunction
-
-    if getattr(LambdaFunction, "_emulator_installed", False):
-        return
-    LambdaFunction._emulator_installed = True
-
-    original_init = LambdaFunction.__init__
-    original_create = LambdaBackend.create_function
-    original_delete = LambdaBackend.delete_function
-    original_get_configuration = LambdaFunction.get_configuration
-    original_update_code = LambdaBackend.update_function_code
-    original_update_configuration = LambdaBackend.update_function_configuration
-    original_invoke = LambdaBackend.invoke
-
+def _init(original: Any) -> Any:
     def __init__(self, account_id, spec, region, version=1):
         _validate_vpc_config(account_id, region, spec.get("VpcConfig"))
         _check_role(account_id, spec.get("Role"), spec.get("VpcConfig"))
         failure = _failure_code(spec.get("Tags"))
-        original_init(self, account_id, spec, region, version)
+        original(self, account_id, spec, region, version)
         self._emulator_failure = failure
         if _subnet_ids(spec.get("VpcConfig")):
             self._emulator_active_at = provisioning.start("lambda_vpc")
 
+    return __init__
+
+
+def _get_configuration(original: Any) -> Any:
     def get_configuration(self, on_create: bool = False) -> dict[str, Any]:
-        config = original_get_configuration(self, on_create)
+        config = original(self, on_create)
         if _pending(self):
             config["State"] = "Pending"
             config["StateReason"] = "The function is being created."
@@ -221,16 +211,24 @@ def install() -> None:
             config.pop("VpcConfig", None)
         return config
 
+    return get_configuration
+
+
+def _update_function_code(original: Any) -> Any:
     def update_function_code(self, function_name, qualifier, body):
         fn = self.get_function(function_name, qualifier)
         _check_ready(fn)
-        result = original_update_code(self, function_name, qualifier, body)
+        result = original(self, function_name, qualifier, body)
         if body.get("DryRun"):
             return result
         functions.release(fn)  # new code: the warm environments end, as on AWS
         fn._emulator_updated_at = provisioning.start("lambda_update")
         return _in_progress(result) if isinstance(result, dict) and _updating(fn) else result
 
+    return update_function_code
+
+
+def _update_function_configuration(original: Any) -> Any:
     def update_function_configuration(self, function_name, qualifier, body):
         fn = self.get_function(function_name, qualifier)
         _check_ready(fn)
@@ -239,63 +237,83 @@ def install() -> None:
         if "VpcConfig" in body or "Role" in body:
             _check_role(fn.account_id, body.get("Role", fn.role), body.get("VpcConfig", fn._vpc_config))
         attaches = bool(_subnet_ids(body.get("VpcConfig"))) and not _subnet_ids(fn._vpc_config)
-        result = original_update_configuration(self, function_name, qualifier, body)
+        result = original(self, function_name, qualifier, body)
         functions.release(fn)  # a new configuration: the warm environments end, as on AWS
         network_interfaces.sync_lambda(fn.account_id, fn.region)
         fn._emulator_updated_at = provisioning.start("lambda_vpc" if attaches else "lambda_update")
         return _in_progress(result) if isinstance(result, dict) and _updating(fn) else result
 
+    return update_function_configuration
+
+
+def _create_function(original: Any) -> Any:
     def create_function(self, spec):
-        fn = original_create(self, spec)
+        fn = original(self, spec)
         network_interfaces.sync_lambda(self.account_id, self.region_name)
         return fn
 
+    return create_function
+
+
+def _delete_function(original: Any) -> Any:
     def delete_function(self, function_name, qualifier=None):
         fn = self.get_function(function_name, qualifier)
         # Without a qualifier (as moto reads it: argument, "name:qualifier" or a qualified ARN) every version goes.
         whole = not qualifier and ":" not in function_name.split(":function:")[-1]
         gone = [fn, *self._lambdas._functions.get(fn.function_name, {}).get("versions", [])] if whole else [fn]
-        original_delete(self, function_name, qualifier)
+        original(self, function_name, qualifier)
         for version in gone:
             functions.release(version)
         if whole:
             network.release(fn)  # the function's network namespace (its interfaces linger, network_interfaces)
         network_interfaces.sync_lambda(self.account_id, self.region_name)
 
+    return delete_function
+
+
+def _invoke(original: Any) -> Any:
     def invoke(self, function_name, qualifier, body, headers, response_headers):
         fn = self.get_function(function_name, qualifier)
         _check_ready(fn)
-        return original_invoke(self, function_name, qualifier, body, headers, response_headers)
+        return original(self, function_name, qualifier, body, headers, response_headers)
 
-    def invoke_function(self, body, request_headers, response_headers) -> bytes:
-        from moto.awslambda.exceptions import LambdaClientError
+    return invoke
 
-        try:
-            answer = functions.invoke(
-                self,
-                body,
-                request_headers.get("x-amz-invocation-type") or "RequestResponse",
-                request_headers.get("x-amz-log-type"),
-            )
-        except functions.InvokeRefused as refused:
-            error = LambdaClientError(refused.code, refused.message)
-            error.code = refused.status
-            raise error from None
-        response_headers["x-emulator-interpreter"] = answer.interpreter
-        # Lambda API reference, "Invoke": X-Amz-Executed-Version, the version that ran.
-        response_headers["x-amz-executed-version"] = str(getattr(self, "version", None) or "$LATEST")
-        if answer.function_error:
-            response_headers["x-amz-function-error"] = answer.function_error
-        if answer.log_result is not None:
-            response_headers["x-amz-log-result"] = answer.log_result
-        return answer.payload
 
-    LambdaFunction.__init__ = __init__
-    LambdaFunction.get_configuration = get_configuration
-    LambdaFunction.vpc_config = property(_vpc_config)
-    LambdaFunction.invoke = invoke_function
-    LambdaBackend.create_function = create_function
-    LambdaBackend.delete_function = delete_function
-    LambdaBackend.update_function_code = update_function_code
-    LambdaBackend.update_function_configuration = update_function_configuration
-    LambdaBackend.invoke = invoke
+def _invoke_function(self, body, request_headers, response_headers) -> bytes:
+    from moto.awslambda.exceptions import LambdaClientError
+
+    try:
+        answer = functions.invoke(
+            self,
+            body,
+            request_headers.get("x-amz-invocation-type") or "RequestResponse",
+            request_headers.get("x-amz-log-type"),
+        )
+    except functions.InvokeRefused as refused:
+        error = LambdaClientError(refused.code, refused.message)
+        error.code = refused.status
+        raise error from None
+    response_headers["x-emulator-interpreter"] = answer.interpreter
+    # Lambda API reference, "Invoke": X-Amz-Executed-Version, the version that ran.
+    response_headers["x-amz-executed-version"] = str(getattr(self, "version", None) or "$LATEST")
+    if answer.function_error:
+        response_headers["x-amz-function-error"] = answer.function_error
+    if answer.log_result is not None:
+        response_headers["x-amz-log-result"] = answer.log_result
+    return answer.payload
+
+
+@patching.install_once
+def install() -> None:
+    from moto.awslambda.models import LambdaBackend, LambdaFunction
+
+    patching.patch(LambdaFunction, "__init__", _init)
+    patching.patch(LambdaFunction, "get_configuration", _get_configuration)
+    patching.patch(LambdaFunction, "vpc_config", value=property(_vpc_config))
+    patching.patch(LambdaFunction, "invoke", value=_invoke_function)
+    patching.patch(LambdaBackend, "create_function", _create_function)
+    patching.patch(LambdaBackend, "delete_function", _delete_function)
+    patching.patch(LambdaBackend, "update_function_code", _update_function_code)
+    patching.patch(LambdaBackend, "update_function_configuration", _update_function_configuration)
+    patching.patch(LambdaBackend, "invoke", _invoke)

@@ -34,7 +34,7 @@ import hashlib
 import string
 from typing import Any
 
-from .. import provisioning
+from .. import patching, provisioning
 from ..settings import SETTINGS
 from . import network_interfaces
 
@@ -109,23 +109,8 @@ def _purge(backend, original_delete) -> None:
             _finish_deletion(backend, original_delete, endpoint_id)
 
 
-def install() -> None:
+def _create_vpc_endpoint(original):
     from moto.ec2.exceptions import EC2ClientError, InvalidSecurityGroupNotFoundError
-    from moto.ec2.models.vpcs import VPCBackend, VPCEndPoint
-    from moto.ec2.responses.vpcs import VPCs
-
-    if getattr(VPCEndPoint, "_emulator_installed", False):
-        return
-    VPCEndPoint._emulator_installed = True
-    VPCEndPoint.state = property(_get_state, _set_state)
-    VPCEndPoint.dns_options = property(lambda self: {"DnsRecordIpType": "ipv4"} if _is_interface(self) else None)
-    VPCEndPoint.ip_address_type = property(lambda self: "ipv4" if _is_interface(self) else None)
-    VPCEndPoint.requester_managed = False
-
-    global _original_delete
-    original_create = VPCBackend.create_vpc_endpoint
-    original_delete = _original_delete = VPCBackend.delete_vpc_endpoints
-    original_describe = VPCBackend.describe_vpc_endpoints
 
     def create_vpc_endpoint(self, vpc_id, service_name, endpoint_type, *args, **kwargs):
         interface = (endpoint_type or "").lower() == "interface"
@@ -144,42 +129,48 @@ def install() -> None:
                     "Enabling private DNS requires both enableDnsSupport and enableDnsHostnames "
                     f"VPC attributes set to true for {vpc_id}",
                 )
-        endpoint = original_create(self, vpc_id, service_name, endpoint_type, *args, **kwargs)
+        endpoint = original(self, vpc_id, service_name, endpoint_type, *args, **kwargs)
         if interface:
             endpoint._emulator_ready = provisioning.start("vpc_endpoint")
             endpoint.dns_entries = _dns_entries(self, endpoint) or endpoint.dns_entries
             network_interfaces.adopt_endpoint(self, endpoint)
         return endpoint
 
+    return create_vpc_endpoint
+
+
+def _delete_vpc_endpoints(original):
     def delete_vpc_endpoints(self, vpce_ids=None):
-        _purge(self, original_delete)
+        _purge(self, original)
         immediate = SETTINGS.seconds("vpc_endpoint_delete") <= 0
         for endpoint_id in vpce_ids or []:
             endpoint = self.vpc_end_points.get(endpoint_id)
             if endpoint is None or endpoint.__dict__.get("_emulator_deleting") is not None:
                 continue
             if immediate or not _is_interface(endpoint):
-                _finish_deletion(self, original_delete, endpoint_id)
+                _finish_deletion(self, original, endpoint_id)
             else:
                 endpoint._emulator_deleting = provisioning.start("vpc_endpoint_delete")
 
+    return delete_vpc_endpoints
+
+
+def _describe_vpc_endpoints(original):
     def describe_vpc_endpoints(self, vpc_end_point_ids, filters=None):
-        _purge(self, original_delete)
-        return original_describe(self, vpc_end_point_ids, filters)
+        settle(self)
+        return original(self, vpc_end_point_ids, filters)
 
-    VPCBackend.create_vpc_endpoint = create_vpc_endpoint
-    VPCBackend.delete_vpc_endpoints = delete_vpc_endpoints
-    VPCBackend.describe_vpc_endpoints = describe_vpc_endpoints
+    return describe_vpc_endpoints
 
-    original_delete_response = VPCs.delete_vpc_endpoints
 
+def _delete_vpc_endpoints_response(original):
     def delete_vpc_endpoints_response(self):
         from moto.core.responses import ActionResult
 
         ids = self._get_param("VpcEndpointIds", [])
-        _purge(self.ec2_backend, original_delete)
+        settle(self.ec2_backend)
         unknown = [i for i in ids if i not in self.ec2_backend.vpc_end_points]
-        original_delete_response(self)
+        original(self)
         failures = [
             {
                 "Error": {"Code": "InvalidVpcEndpoint.NotFound", "Message": f"The VPC endpoint '{i}' does not exist"},
@@ -189,4 +180,28 @@ def install() -> None:
         ]
         return ActionResult({"Unsuccessful": failures})
 
-    VPCs.delete_vpc_endpoints = delete_vpc_endpoints_response
+    return delete_vpc_endpoints_response
+
+
+@patching.install_once
+def install() -> None:
+    from moto.ec2.models.vpcs import VPCBackend, VPCEndPoint
+    from moto.ec2.responses.vpcs import VPCs
+
+    patching.patch(VPCEndPoint, "state", value=property(_get_state, _set_state))
+    patching.patch(
+        VPCEndPoint,
+        "dns_options",
+        value=property(lambda self: {"DnsRecordIpType": "ipv4"} if _is_interface(self) else None),
+        add=True,
+    )
+    patching.patch(
+        VPCEndPoint, "ip_address_type", value=property(lambda self: "ipv4" if _is_interface(self) else None), add=True
+    )
+    patching.patch(VPCEndPoint, "requester_managed", value=False, add=True)
+    patching.patch(VPCBackend, "create_vpc_endpoint", _create_vpc_endpoint)
+    global _original_delete
+    _original_delete = VPCBackend.delete_vpc_endpoints
+    patching.patch(VPCBackend, "delete_vpc_endpoints", _delete_vpc_endpoints)
+    patching.patch(VPCBackend, "describe_vpc_endpoints", _describe_vpc_endpoints)
+    patching.patch(VPCs, "delete_vpc_endpoints", _delete_vpc_endpoints_response)

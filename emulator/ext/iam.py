@@ -12,6 +12,8 @@ import json
 import os
 from functools import cache
 
+from .. import patching
+
 
 @cache
 def _policy_data() -> dict:
@@ -20,6 +22,7 @@ def _policy_data() -> dict:
     return json.loads(aws_managed_policies_data)
 
 
+@patching.install_once
 def install() -> None:
     from moto.iam.models import AWSManagedPolicy, IAMBackend
 
@@ -33,4 +36,4 @@ def install() -> None:
             for name, data in _policy_data().items()
         ]
 
-    IAMBackend._init_aws_policies = _init_aws_policies
+    patching.patch(IAMBackend, "_init_aws_policies", value=_init_aws_policies)

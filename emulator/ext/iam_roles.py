@@ -45,49 +45,27 @@ project's policies or in AWS's managed policies for these services.
 
 from __future__ import annotations
 
-import fnmatch
-import json
 from collections.abc import Iterable
 from typing import Any
 
-from .. import provisioning
+from .. import patching, provisioning
+from ..dataplane import iam_auth
 
 _CHANGING = ("create_role", "update_assume_role_policy")
 # The permission changes, and the argument that names the role when it is passed by position.
 _PERMISSION_CHANGES = {"put_role_policy": 0, "delete_role_policy": 0, "attach_role_policy": 1, "detach_role_policy": 1}
 
 
-def _listed(value: Any) -> list:
-    if value is None:
-        return []
-    return value if isinstance(value, list) else [value]
-
-
-def _document(raw: Any) -> dict:
-    if isinstance(raw, dict):
-        return raw
-    from urllib.parse import unquote
-
-    text = raw if raw.lstrip().startswith("{") else unquote(raw)
-    return json.loads(text)
-
-
-def _matches(pattern: str, value: str, ignore_case: bool = False) -> bool:
-    if ignore_case:
-        pattern, value = pattern.lower(), value.lower()
-    return fnmatch.fnmatchcase(value, pattern)
-
-
 def _action_matches(statement: dict, action: str) -> bool:
     if "NotAction" in statement:
-        return not any(_matches(p, action, True) for p in _listed(statement["NotAction"]))
-    return any(_matches(p, action, True) for p in _listed(statement.get("Action")))
+        return not any(iam_auth.matches(p, action, True) for p in iam_auth.listed(statement["NotAction"]))
+    return any(iam_auth.matches(p, action, True) for p in iam_auth.listed(statement.get("Action")))
 
 
 def _resource_matches(statement: dict, resource: str) -> bool:
     if "NotResource" in statement:
-        return not any(_matches(p, resource) for p in _listed(statement["NotResource"]))
-    return any(_matches(p, resource) for p in _listed(statement.get("Resource")))
+        return not any(iam_auth.matches(p, resource) for p in iam_auth.listed(statement["NotResource"]))
+    return any(iam_auth.matches(p, resource) for p in iam_auth.listed(statement.get("Resource")))
 
 
 def _evaluate(statements: Iterable[dict], applies) -> bool:
@@ -103,15 +81,15 @@ def _evaluate(statements: Iterable[dict], applies) -> bool:
 
 
 def _statements(document: dict) -> list[dict]:
-    return _listed(document.get("Statement"))
+    return iam_auth.listed(document.get("Statement"))
 
 
 # -- trust ---------------------------------------------------------------------
 _OPERATORS = {
     "stringequals": lambda wanted, actual: actual == wanted,
-    "stringlike": lambda wanted, actual: _matches(wanted, actual),
+    "stringlike": lambda wanted, actual: iam_auth.matches(wanted, actual),
     "arnequals": lambda wanted, actual: actual == wanted,
-    "arnlike": lambda wanted, actual: _matches(wanted, actual),
+    "arnlike": lambda wanted, actual: iam_auth.matches(wanted, actual),
 }
 
 
@@ -122,7 +100,7 @@ def _conditions_met(statement: dict, context: dict[str, str]) -> bool:
             return False
         for key, wanted in tests.items():
             actual = {k.lower(): v for k, v in context.items()}.get(key.lower())
-            if actual is None or not any(compare(w, actual) for w in _listed(wanted)):
+            if actual is None or not any(compare(w, actual) for w in iam_auth.listed(wanted)):
                 return False
     return True
 
@@ -132,22 +110,22 @@ def trusts_service(role: Any, service: str, context: dict[str, str]) -> bool:
 
     def applies(statement: dict) -> bool:
         principal = statement.get("Principal") or {}
-        services = _listed(principal.get("Service")) if isinstance(principal, dict) else []
+        services = iam_auth.listed(principal.get("Service")) if isinstance(principal, dict) else []
         return (
             _action_matches(statement, "sts:AssumeRole")
             and (principal == "*" or service in services)
             and _conditions_met(statement, context)
         )
 
-    return _evaluate(_statements(_document(role.assume_role_policy_document)), applies)
+    return _evaluate(_statements(iam_auth.document(role.assume_role_policy_document)), applies)
 
 
 # -- permissions -----------------------------------------------------------------
 def _identity_documents(role: Any) -> list[dict]:
-    documents = [_document(text) for text in role.policies.values()]
+    documents = [iam_auth.document(text) for text in role.policies.values()]
     for policy in role.managed_policies.values():
         version = next(v for v in policy.versions if v.is_default)
-        documents.append(_document(version.document))
+        documents.append(iam_auth.document(version.document))
     return documents
 
 
@@ -208,28 +186,19 @@ def service_problem(
     return None
 
 
-def install() -> None:
-    from moto.iam.models import IAMBackend
+def _changing(original):
+    def method(self, *args, **kwargs):
+        result = original(self, *args, **kwargs)
+        # create_role(role_name, ...), update_assume_role_policy(role_name, ...)
+        role = self.get_role(kwargs.get("role_name") or args[0])
+        role._emulator_changed = provisioning.start("iam_role_propagation")
+        return result
 
-    if getattr(IAMBackend, "_emulator_role_propagation", False):
-        return
-    IAMBackend._emulator_role_propagation = True
+    return method
 
-    def changing(method_name: str):
-        original = getattr(IAMBackend, method_name)
 
-        def method(self, *args, **kwargs):
-            result = original(self, *args, **kwargs)
-            # create_role(role_name, ...), update_assume_role_policy(role_name, ...)
-            role = self.get_role(kwargs.get("role_name") or args[0])
-            role._emulator_changed = provisioning.start("iam_role_propagation")
-            return result
-
-        setattr(IAMBackend, method_name, method)
-
-    def permission_change(method_name: str, position: int):
-        original = getattr(IAMBackend, method_name)
-
+def _permission_change(position: int):
+    def wrapper(original):
         def method(self, *args, **kwargs):
             role = self.get_role(kwargs.get("role_name") or args[position])
             # What services see until the change propagates: the permissions they see now.
@@ -242,9 +211,16 @@ def install() -> None:
                 role._emulator_permissions_changed = provisioning.start("iam_role_propagation")
             return result
 
-        setattr(IAMBackend, method_name, method)
+        return method
+
+    return wrapper
+
+
+@patching.install_once
+def install() -> None:
+    from moto.iam.models import IAMBackend
 
     for name in _CHANGING:
-        changing(name)
+        patching.patch(IAMBackend, name, _changing)
     for name, position in _PERMISSION_CHANGES.items():
-        permission_change(name, position)
+        patching.patch(IAMBackend, name, _permission_change(position))

@@ -28,6 +28,8 @@ import ipaddress
 import re
 from typing import Any
 
+from .. import patching
+
 _ROLE_NAME = re.compile(r"[\w+=,.@-]+")
 _RDS_IDENTIFIER = re.compile(r"[A-Za-z](?!.*--)[A-Za-z0-9-]{0,62}(?<!-)")
 _FUNCTION_NAME = re.compile(r"[A-Za-z0-9_-]+")
@@ -40,21 +42,8 @@ def _too_long(value: str, member: str, limit: int) -> str:
     )
 
 
-def install() -> None:
-    from moto.awslambda.exceptions import LambdaClientError
-    from moto.awslambda.models import LambdaBackend
-    from moto.ec2.exceptions import InvalidSubnetRangeError
-    from moto.ec2.models.subnets import SubnetBackend
+def _create_role(original: Any) -> Any:
     from moto.iam.exceptions import ValidationError
-    from moto.iam.models import IAMBackend
-    from moto.rds.exceptions import InvalidParameterValue
-    from moto.rds.models import RDSBackend
-
-    if getattr(IAMBackend, "_emulator_limits", False):
-        return
-    IAMBackend._emulator_limits = True
-
-    original_create_role = IAMBackend.create_role
 
     def create_role(self, role_name: str, *args: Any, **kwargs: Any) -> Any:
         if len(role_name) > 64:
@@ -64,11 +53,13 @@ def install() -> None:
                 f"1 validation error detected: Value '{role_name}' at 'roleName' failed to satisfy constraint: "
                 "Member must satisfy regular expression pattern: [\\w+=,.@-]+"
             )
-        return original_create_role(self, role_name, *args, **kwargs)
+        return original(self, role_name, *args, **kwargs)
 
-    IAMBackend.create_role = create_role
+    return create_role
 
-    original_create_cluster = RDSBackend.create_db_cluster
+
+def _create_db_cluster(original: Any) -> Any:
+    from moto.rds.exceptions import InvalidParameterValue
 
     def create_db_cluster(self, kwargs: dict[str, Any]) -> Any:
         if not _RDS_IDENTIFIER.fullmatch(kwargs.get("db_cluster_identifier") or ""):
@@ -77,11 +68,13 @@ def install() -> None:
                 "must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain "
                 "two consecutive hyphens."
             )
-        return original_create_cluster(self, kwargs)
+        return original(self, kwargs)
 
-    RDSBackend.create_db_cluster = create_db_cluster
+    return create_db_cluster
 
-    original_create_subnet = SubnetBackend.create_subnet
+
+def _create_subnet(original: Any) -> Any:
+    from moto.ec2.exceptions import InvalidSubnetRangeError
 
     def create_subnet(self, vpc_id: str, cidr_block: str, *args: Any, **kwargs: Any) -> Any:
         try:
@@ -90,16 +83,31 @@ def install() -> None:
             prefix = None  # moto reports a malformed CIDR
         if prefix is not None and not 16 <= prefix <= 28:
             raise InvalidSubnetRangeError(cidr_block)
-        return original_create_subnet(self, vpc_id, cidr_block, *args, **kwargs)
+        return original(self, vpc_id, cidr_block, *args, **kwargs)
 
-    SubnetBackend.create_subnet = create_subnet
+    return create_subnet
 
-    original_create_function = LambdaBackend.create_function
+
+def _create_function(original: Any) -> Any:
+    from moto.awslambda.exceptions import LambdaClientError
 
     def create_function(self, spec: dict[str, Any]) -> Any:
         name = spec.get("FunctionName") or ""
         if not name.startswith("arn:") and (len(name) > 64 or not _FUNCTION_NAME.fullmatch(name)):
             raise LambdaClientError("ValidationException", _too_long(name, "functionName", 64))
-        return original_create_function(self, spec)
+        return original(self, spec)
 
-    LambdaBackend.create_function = create_function
+    return create_function
+
+
+@patching.install_once
+def install() -> None:
+    from moto.awslambda.models import LambdaBackend
+    from moto.ec2.models.subnets import SubnetBackend
+    from moto.iam.models import IAMBackend
+    from moto.rds.models import RDSBackend
+
+    patching.patch(IAMBackend, "create_role", _create_role)
+    patching.patch(RDSBackend, "create_db_cluster", _create_db_cluster)
+    patching.patch(SubnetBackend, "create_subnet", _create_subnet)
+    patching.patch(LambdaBackend, "create_function", _create_function)

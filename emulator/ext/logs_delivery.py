@@ -26,6 +26,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from .. import patching
 from . import iam_roles
 
 FLOW_LOGS_SERVICE = "vpc-flow-logs.amazonaws.com"
@@ -73,52 +74,61 @@ def flow_log_delivery_problem(
     return not all(iam_roles.allows(role, action, resource) for action, resource in permissions)
 
 
-def install() -> None:
-    from moto.rds.models import RDSBackend
-
-    if getattr(RDSBackend, "_emulator_log_exports", False):
-        return
-    RDSBackend._emulator_log_exports = True
-
-    original_create_cluster = RDSBackend.create_db_cluster
-    original_modify_cluster = RDSBackend.modify_db_cluster
-
+def _create_db_cluster(original: Any) -> Any:
     def create_db_cluster(self, kwargs: dict[str, Any]) -> Any:
-        cluster = original_create_cluster(self, kwargs)
+        cluster = original(self, kwargs)
         _export_log_groups(cluster)
         return cluster
 
+    return create_db_cluster
+
+
+def _modify_db_cluster(original: Any) -> Any:
     def modify_db_cluster(self, kwargs: dict[str, Any]) -> Any:
-        cluster = original_modify_cluster(self, kwargs)
+        cluster = original(self, kwargs)
         _export_log_groups(self.clusters[cluster.db_cluster_identifier])
         return cluster
 
-    RDSBackend.create_db_cluster = create_db_cluster
-    RDSBackend.modify_db_cluster = modify_db_cluster
+    return modify_db_cluster
 
+
+# Delivery is judged each time the flow log is described: the service keeps trying.
+def _cannot_deliver(flow_log: Any) -> bool:
+    backend = flow_log.ec2_backend
+    return flow_log.log_destination_type == "cloud-watch-logs" and flow_log_delivery_problem(
+        backend.account_id,
+        backend.region_name,
+        flow_log.id,
+        flow_log.deliver_logs_permission_arn,
+        flow_log.log_group_name,
+    )
+
+
+def _status(self: Any) -> str:
+    failed = self.__dict__.get("_status") == "FAILED" or _cannot_deliver(self)
+    return "FAILED" if failed else "SUCCESS"
+
+
+def _error_message(self: Any) -> str | None:
+    if self.__dict__.get("_status") == "FAILED":
+        return self.__dict__.get("_error")
+    return "Access error" if _cannot_deliver(self) else None
+
+
+@patching.install_once
+def install() -> None:
     from moto.ec2.models.flow_logs import FlowLogs
+    from moto.rds.models import RDSBackend
 
-    # Delivery is judged each time the flow log is described: the service keeps trying.
-    def _cannot_deliver(flow_log: Any) -> bool:
-        backend = flow_log.ec2_backend
-        return flow_log.log_destination_type == "cloud-watch-logs" and flow_log_delivery_problem(
-            backend.account_id,
-            backend.region_name,
-            flow_log.id,
-            flow_log.deliver_logs_permission_arn,
-            flow_log.log_group_name,
-        )
-
-    def status(self: Any) -> str:
-        failed = self.__dict__.get("_status") == "FAILED" or _cannot_deliver(self)
-        return "FAILED" if failed else "SUCCESS"
-
-    def error_message(self: Any) -> str | None:
-        if self.__dict__.get("_status") == "FAILED":
-            return self.__dict__.get("_error")
-        return "Access error" if _cannot_deliver(self) else None
-
-    FlowLogs.deliver_logs_status = property(status, lambda self, value: self.__dict__.__setitem__("_status", value))
-    FlowLogs.deliver_logs_error_message = property(
-        error_message, lambda self, value: self.__dict__.__setitem__("_error", value)
+    patching.patch(RDSBackend, "create_db_cluster", _create_db_cluster)
+    patching.patch(RDSBackend, "modify_db_cluster", _modify_db_cluster)
+    patching.patch(
+        FlowLogs,
+        "deliver_logs_status",
+        value=property(_status, lambda self, value: self.__dict__.__setitem__("_status", value)),
+    )
+    patching.patch(
+        FlowLogs,
+        "deliver_logs_error_message",
+        value=property(_error_message, lambda self, value: self.__dict__.__setitem__("_error", value)),
     )

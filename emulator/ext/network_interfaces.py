@@ -55,7 +55,7 @@ from typing import Any
 
 from moto.core.utils import utcnow
 
-from .. import provisioning
+from .. import patching, provisioning
 from ..settings import SETTINGS
 
 LAMBDA = "lambda"
@@ -537,31 +537,17 @@ def check_vpc(backend: Any, vpc_id: str) -> None:
         raise _dependency(f"The vpc '{vpc_id}' has dependencies and cannot be deleted.")
 
 
-def install() -> None:
-    from moto.ec2.exceptions import EC2ClientError, InvalidNetworkInterfaceIdError
-    from moto.ec2.models.elastic_network_interfaces import NetworkInterface, NetworkInterfaceBackend
-    from moto.ec2.models.security_groups import SecurityGroupBackend
-    from moto.ec2.models.subnets import SubnetBackend
-    from moto.ec2.models.vpcs import VPCBackend
-
-    if getattr(NetworkInterface, "_emulator_managed_interfaces", False):
-        return
-    NetworkInterface._emulator_managed_interfaces = True
-
-    original_attachment = NetworkInterface.attachment
-    original_filter_value = NetworkInterface.get_filter_value
-    original_delete_group = SecurityGroupBackend.delete_security_group
-    original_delete_subnet = SubnetBackend.delete_subnet
-    original_delete_vpc = VPCBackend.delete_vpc
-    original_delete_eni = NetworkInterfaceBackend.delete_network_interface
-    original_detach = NetworkInterfaceBackend.detach_network_interface
-
+def _attachment(original):
     def attachment(self):
         managed = _managed(self)
         if managed is not None and managed.attachment is not None:
             return managed.attachment
-        return original_attachment.fget(self)
+        return original.fget(self)
 
+    return property(attachment)
+
+
+def _get_filter_value(original):
     def get_filter_value(self, filter_name, method_name=None):
         managed = _managed(self)
         if managed is not None and managed.attachment is not None and filter_name.startswith("attachment."):
@@ -573,17 +559,26 @@ def install() -> None:
             }.get(filter_name)
             if key is not None:
                 return managed.attachment[key]
-        return original_filter_value(self, filter_name, method_name)
+        return original(self, filter_name, method_name)
 
-    def get_all_network_interfaces(self, eni_ids=None, filters=None):
-        enis = visible(self)
-        if eni_ids:
-            known = {eni.id for eni in enis}
-            unknown = [i for i in eni_ids if i not in known]
-            if unknown:
-                raise InvalidNetworkInterfaceIdError(unknown[0])
-            enis = [eni for eni in enis if eni.id in eni_ids]
-        return _filter(enis, filters)
+    return get_filter_value
+
+
+def _get_all_network_interfaces(self, eni_ids=None, filters=None):
+    from moto.ec2.exceptions import InvalidNetworkInterfaceIdError
+
+    enis = visible(self)
+    if eni_ids:
+        known = {eni.id for eni in enis}
+        unknown = [i for i in eni_ids if i not in known]
+        if unknown:
+            raise InvalidNetworkInterfaceIdError(unknown[0])
+        enis = [eni for eni in enis if eni.id in eni_ids]
+    return _filter(enis, filters)
+
+
+def _delete_network_interface(original):
+    from moto.ec2.exceptions import EC2ClientError
 
     def delete_network_interface(self, eni_id):
         eni = self.enis.get(eni_id)
@@ -591,7 +586,13 @@ def install() -> None:
             # gruntwork-io/cloud-nuke issue 431: AWS answers "InvalidParameterValue:
             # Network interface 'eni-021048978ddd45189' is currently in use."
             raise EC2ClientError("InvalidParameterValue", f"Network interface '{eni_id}' is currently in use.")
-        return original_delete_eni(self, eni_id)
+        return original(self, eni_id)
+
+    return delete_network_interface
+
+
+def _detach_network_interface(original):
+    from moto.ec2.exceptions import EC2ClientError
 
     def detach_network_interface(self, attachment_id):
         for eni in list(self.enis.values()):
@@ -604,33 +605,55 @@ def install() -> None:
                 # wording is used for the "eni-attach" attachments of RDS.
                 prefix = attachment_id.rsplit("-", 1)[0]
                 raise EC2ClientError("OperationNotPermitted", f"You are not allowed to manage '{prefix}' attachments.")
-        return original_detach(self, attachment_id)
+        return original(self, attachment_id)
 
+    return detach_network_interface
+
+
+def _delete_security_group(original):
     def delete_security_group(self, name=None, group_id=None):
         group = self.get_security_group_from_id(group_id) if group_id else None
         if group is None and name and not group_id:
             group = self.get_security_group_by_name_or_id(name)
         if group is not None:
             check_security_group(self.region_name, group.id)
-        return original_delete_group(self, name, group_id)
+        return original(self, name, group_id)
 
+    return delete_security_group
+
+
+def _delete_subnet(original):
     def delete_subnet(self, subnet_id):
         if any(subnet_id in by_id for by_id in list(self.subnets.values())):
             check_subnet(self.region_name, subnet_id)
-        return original_delete_subnet(self, subnet_id)
+        return original(self, subnet_id)
 
+    return delete_subnet
+
+
+def _delete_vpc(original):
     def delete_vpc(self, vpc_id):
         if vpc_id in self.vpcs:
             if self.describe_subnets(filters={"vpc-id": vpc_id}):
-                return original_delete_vpc(self, vpc_id)  # moto's own refusal comes first
+                return original(self, vpc_id)  # moto's own refusal comes first
             check_vpc(self, vpc_id)
-        return original_delete_vpc(self, vpc_id)
+        return original(self, vpc_id)
 
-    NetworkInterface.attachment = property(attachment)
-    NetworkInterface.get_filter_value = get_filter_value
-    NetworkInterfaceBackend.get_all_network_interfaces = get_all_network_interfaces
-    NetworkInterfaceBackend.delete_network_interface = delete_network_interface
-    NetworkInterfaceBackend.detach_network_interface = detach_network_interface
-    SecurityGroupBackend.delete_security_group = delete_security_group
-    SubnetBackend.delete_subnet = delete_subnet
-    VPCBackend.delete_vpc = delete_vpc
+    return delete_vpc
+
+
+@patching.install_once
+def install() -> None:
+    from moto.ec2.models.elastic_network_interfaces import NetworkInterface, NetworkInterfaceBackend
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+    from moto.ec2.models.subnets import SubnetBackend
+    from moto.ec2.models.vpcs import VPCBackend
+
+    patching.patch(NetworkInterface, "attachment", _attachment)
+    patching.patch(NetworkInterface, "get_filter_value", _get_filter_value)
+    patching.patch(NetworkInterfaceBackend, "get_all_network_interfaces", value=_get_all_network_interfaces)
+    patching.patch(NetworkInterfaceBackend, "delete_network_interface", _delete_network_interface)
+    patching.patch(NetworkInterfaceBackend, "detach_network_interface", _detach_network_interface)
+    patching.patch(SecurityGroupBackend, "delete_security_group", _delete_security_group)
+    patching.patch(SubnetBackend, "delete_subnet", _delete_subnet)
+    patching.patch(VPCBackend, "delete_vpc", _delete_vpc)

@@ -22,6 +22,8 @@ from typing import Any
 
 from moto.organizations.exceptions import OrganizationsClientError
 
+from .. import patching
+
 RAM_SERVICE = "ram.amazonaws.com"
 _MANAGEMENT_ONLY = (
     "list_aws_service_access_for_organization",
@@ -44,23 +46,19 @@ def enable_sharing(backend: Any) -> None:
     backend.enable_aws_service_access(ServicePrincipal=RAM_SERVICE)
 
 
+def _management_only(original: Any) -> Any:
+    def action(self) -> Any:
+        org = self.organizations_backend.org
+        if org is None or org.master_account_id != self.current_account:
+            raise AccessDeniedException()
+        return original(self)
+
+    return action
+
+
+@patching.install_once
 def install() -> None:
     from moto.organizations.responses import OrganizationsResponse
 
-    if getattr(OrganizationsResponse, "_emulator_trusted_access", False):
-        return
-    OrganizationsResponse._emulator_trusted_access = True
-
-    def management_only(name: str) -> None:
-        original = getattr(OrganizationsResponse, name)
-
-        def action(self) -> Any:
-            org = self.organizations_backend.org
-            if org is None or org.master_account_id != self.current_account:
-                raise AccessDeniedException()
-            return original(self)
-
-        setattr(OrganizationsResponse, name, action)
-
     for name in _MANAGEMENT_ONLY:
-        management_only(name)
+        patching.patch(OrganizationsResponse, name, _management_only)

@@ -50,6 +50,20 @@ What is modelled (AWS behaviour followed):
 
 Other modules ask :func:`shared_resource_arns` which resources an account
 sees through active shares (VPC sharing, see ``sharing.py``).
+
+Why more than subnet sharing inside the organization is kept: the project's
+deployment only shares an application account's subnets with the database
+account of the same organization, but its modules take more than that input.
+``ram_resource_share`` accepts every principal RAM accepts (account IDs, the
+organization, OUs, IAM roles and users) and ``allow_external_principals``, and
+documents that an account outside the organization only gets an invitation,
+its association ``ASSOCIATING`` until it accepts; ``ram_resource_share_info``
+lists resources and principals from either side, with tags and pagination.
+Answering those inputs as AWS does needs external principals, invitations
+(get, accept, reject, their pending resources) and the refusals that keep
+subnets inside the organization; without them the emulator would accept or
+refuse what AWS does not.  ``ListResourceTypes`` and ``ListPermissions`` stay
+moto's answers.
 """
 
 from __future__ import annotations
@@ -68,6 +82,7 @@ from moto.moto_api._internal import mock_random
 from moto.ram.models import ResourceAccessManagerBackend
 from moto.ram.utils import RAM_RESOURCE_TYPES
 
+from .. import patching
 from . import organizations
 
 LOCK = threading.RLock()
@@ -107,6 +122,24 @@ def _error(code: str, message: str) -> RamError:
 
 def _now() -> datetime:
     return datetime.now(UTC)
+
+
+def _checked_arns(arns: list[str] | None, pattern: re.Pattern[str], what: str) -> list[str]:
+    """The ARNs of a request, each well-formed (``what``: "resource share" or "invitation")."""
+    for arn in arns or []:
+        if not arn or not pattern.match(arn):
+            raise _error("MalformedArnException", f"The specified {what} ARN {arn} is not valid.")
+    return list(arns or [])
+
+
+def _resource_owner(params: dict[str, Any]) -> str:
+    owner = params.get("resourceOwner")
+    if owner not in ("SELF", "OTHER-ACCOUNTS"):
+        raise _error(
+            "InvalidParameterException",
+            f"{owner} is not a valid resource owner. Specify either SELF or OTHER-ACCOUNTS and try again.",
+        )
+    return owner
 
 
 # ---------------------------------------------------------------------------
@@ -324,8 +357,7 @@ class RamBackend(ResourceAccessManagerBackend):
 
     # -- lookups ------------------------------------------------------------
     def _share(self, arn: str | None) -> ResourceShare:
-        if not arn or not _SHARE_ARN.match(arn):
-            raise _error("MalformedArnException", f"The specified resource share ARN {arn} is not valid.")
+        _checked_arns([arn], _SHARE_ARN, "resource share")
         share = self.shares.get(arn)
         if share is None:
             raise _error("UnknownResourceException", f"ResourceShare {arn} could not be found.")
@@ -560,21 +592,14 @@ class RamBackend(ResourceAccessManagerBackend):
         share.updated = _now()
         return _with_token({"resourceShareAssociations": results}, params)
 
+    def _received(self) -> list[ResourceShare]:
+        """Shares of other accounts that grant this account access."""
+        return [s for s in _shares_in_region(self.region_name) if s.grants(self.account_id)]
+
     def get_resource_shares(self, params: dict[str, Any]) -> dict[str, Any]:
-        owner = params.get("resourceOwner")
-        if owner not in ("SELF", "OTHER-ACCOUNTS"):
-            raise _error(
-                "InvalidParameterException",
-                f"{owner} is not a valid resource owner. Specify either SELF or OTHER-ACCOUNTS and try again.",
-            )
-        if owner == "SELF":
-            shares = list(self.shares.values())
-        else:
-            shares = [s for s in _shares_in_region(self.region_name) if s.grants(self.account_id)]
-        wanted = params.get("resourceShareArns")
-        for arn in wanted or []:
-            if not _SHARE_ARN.match(arn):
-                raise _error("MalformedArnException", f"The specified resource share ARN {arn} is not valid.")
+        owner = _resource_owner(params)
+        shares = list(self.shares.values()) if owner == "SELF" else self._received()
+        wanted = _checked_arns(params.get("resourceShareArns"), _SHARE_ARN, "resource share")
         if wanted:
             shares = [s for s in shares if s.arn in wanted]
         if params.get("resourceShareStatus"):
@@ -624,14 +649,8 @@ class RamBackend(ResourceAccessManagerBackend):
         return _with_next({"resourceShareAssociations": page}, token)
 
     def get_resource_share_invitations(self, params: dict[str, Any]) -> dict[str, Any]:
-        wanted = params.get("resourceShareInvitationArns") or []
-        for arn in wanted:
-            if not _INVITATION_ARN.match(arn):
-                raise _error("MalformedArnException", f"The specified invitation ARN {arn} is not valid.")
-        share_arns = params.get("resourceShareArns") or []
-        for arn in share_arns:
-            if not _SHARE_ARN.match(arn):
-                raise _error("MalformedArnException", f"The specified resource share ARN {arn} is not valid.")
+        wanted = _checked_arns(params.get("resourceShareInvitationArns"), _INVITATION_ARN, "invitation")
+        share_arns = _checked_arns(params.get("resourceShareArns"), _SHARE_ARN, "resource share")
         found = _invitations_for(self.account_id, self.region_name)
         if wanted:
             missing = set(wanted) - {inv.arn for _, inv in found}
@@ -647,8 +666,7 @@ class RamBackend(ResourceAccessManagerBackend):
         return _with_next({"resourceShareInvitations": [s.invitation(inv) for s, inv in page]}, token)
 
     def _invitation(self, arn: str | None) -> tuple[ResourceShare, Invitation]:
-        if not arn or not _INVITATION_ARN.match(arn):
-            raise _error("MalformedArnException", f"The specified invitation ARN {arn} is not valid.")
+        _checked_arns([arn], _INVITATION_ARN, "invitation")
         for share, invitation in _invitations_for(self.account_id, self.region_name):
             if invitation.arn == arn:
                 return share, invitation
@@ -693,23 +711,13 @@ class RamBackend(ResourceAccessManagerBackend):
 
     def _visible(self, params: dict[str, Any]) -> list[tuple[ResourceShare, str | None]]:
         """Shares a List* call looks at, each with the principal filter applied."""
-        owner = params.get("resourceOwner")
-        if owner not in ("SELF", "OTHER-ACCOUNTS"):
-            raise _error(
-                "InvalidParameterException",
-                f"{owner} is not a valid resource owner. Specify either SELF or OTHER-ACCOUNTS and try again.",
-            )
+        owner = _resource_owner(params)
         resource_type = params.get("resourceType")
         if resource_type and resource_type.lower() not in _RESOURCE_TYPES:
             raise _error("InvalidResourceTypeException", f"The specified resource type {resource_type} is not valid.")
-        wanted = params.get("resourceShareArns")
-        for arn in wanted or []:
-            if not _SHARE_ARN.match(arn):
-                raise _error("MalformedArnException", f"The specified resource share ARN {arn} is not valid.")
-        if owner == "SELF":
-            shares = [s for s in self.shares.values() if s.status == "ACTIVE"]
-        else:
-            shares = [s for s in _shares_in_region(self.region_name) if s.grants(self.account_id)]
+        wanted = _checked_arns(params.get("resourceShareArns"), _SHARE_ARN, "resource share")
+        active = [s for s in self.shares.values() if s.status == "ACTIVE"]
+        shares = active if owner == "SELF" else self._received()
         if wanted:
             shares = [s for s in shares if s.arn in wanted]
         return shares
@@ -949,12 +957,11 @@ def _operations() -> list[str]:
     return [model.operation_model(name).http["requestUri"] for name in model.operation_names]
 
 
+@patching.install_once
 def install() -> None:
     from moto.ram import urls
 
-    if getattr(urls, "_emulator_installed", False):
-        return
-    urls.url_paths.clear()
-    for uri in _operations():
-        urls.url_paths["{0}" + uri.split("?")[0] + "$"] = RamResponse.dispatch
-    urls._emulator_installed = True
+    # Every operation of RAM is answered by RamResponse.
+    patching.patch(
+        urls, "url_paths", value={"{0}" + uri.split("?")[0] + "$": RamResponse.dispatch for uri in _operations()}
+    )

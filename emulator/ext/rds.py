@@ -43,6 +43,7 @@ from typing import Any
 from moto.rds.models import RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
+from .. import patching
 from . import (
     rds_engine_versions,
     rds_lifecycle,
@@ -76,9 +77,8 @@ def _tagging_with_endpoints(original: Any) -> Any:
     return _get_resource_for_tagging
 
 
+@patching.install_once
 def install() -> None:
-    if getattr(RDSResponse, "_emulator_rds_installed", False):
-        return
     rds_proxy.install()
     rds_proxy_endpoints.install()
     rds_lifecycle.install()
@@ -86,6 +86,5 @@ def install() -> None:
     rds_modify.install()
     rds_monitoring.install()
     rds_managed_password.install()
-    RDSResponse.backend = property(_settled_backend)
-    RDSBackend._get_resource_for_tagging = _tagging_with_endpoints(RDSBackend._get_resource_for_tagging)
-    RDSResponse._emulator_rds_installed = True
+    patching.patch(RDSResponse, "backend", value=property(_settled_backend))
+    patching.patch(RDSBackend, "_get_resource_for_tagging", _tagging_with_endpoints)

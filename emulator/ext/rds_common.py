@@ -11,6 +11,7 @@ from typing import Any
 
 from moto.ec2.models import ec2_backends
 from moto.rds.exceptions import InvalidParameterValue, InvalidSubnet, RDSClientError
+from moto.rds.models import RDSBaseModel
 
 from .. import provisioning
 from . import sharing
@@ -123,6 +124,22 @@ class Lifecycle:
     @property
     def gone(self) -> bool:
         return self.phase == "deleting" and provisioning.done(self.ready_at)
+
+
+class ProxyResource(RDSBaseModel):
+    """A DB proxy or a proxy endpoint: ``unique_id`` (``prx-…``, ``prx-endpoint-…``) is the resource ID that ends
+    its ARN, and its status is that of its ``lifecycle``."""
+
+    unique_id: str
+    lifecycle: Lifecycle
+
+    @property
+    def resource_id(self) -> str:
+        return self.unique_id
+
+    @property
+    def status(self) -> str:
+        return self.lifecycle.status
 
 
 def failure_status(tags: list[dict[str, str]] | None) -> str | None:

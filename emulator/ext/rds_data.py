@@ -35,7 +35,7 @@ from moto.rds.exceptions import RDSClientError
 from moto.rds.models import DBCluster, RDSBackend, rds_backends
 from moto.rds.responses import RDSResponse
 
-from .. import requestlog
+from .. import patching, requestlog
 from ..settings import SETTINGS
 from .rds_common import request_params
 
@@ -660,6 +660,16 @@ def _in_transaction(transaction_id: str, call: Any, work: Any) -> str:
             raise
 
 
+@contextlib.contextmanager
+def _ending(response: BaseResponse, operation: str):
+    """The transaction of the request's transactionId, ended by CommitTransaction or RollbackTransaction."""
+    call = _prepare(response, operation)
+    transaction_id = response.params.get("transactionId") or ""
+    with _use(transaction_id, call.account_id, call.cluster.db_cluster_arn) as transaction:
+        _end(transaction, ENDED)
+        yield transaction
+
+
 def _answer(result: dict[str, Any]) -> str:
     """The response body, serialized here: moto's serializer cannot write the nulls that the typed lists of an
     ArrayValue "can contain" (model)."""
@@ -745,10 +755,7 @@ class RDSDataResponse(BaseResponse):
         return _answer({"transactionId": transaction_id})
 
     def commit_transaction(self) -> str:
-        call = _prepare(self, "CommitTransaction")
-        transaction_id = self.params.get("transactionId") or ""
-        with _use(transaction_id, call.account_id, call.cluster.db_cluster_arn) as transaction:
-            _end(transaction, ENDED)
+        with _ending(self, "CommitTransaction") as transaction:
             try:
                 transaction.conn.commit()
             except Exception as exc:
@@ -758,10 +765,7 @@ class RDSDataResponse(BaseResponse):
         return _answer({"transactionStatus": COMMITTED})
 
     def rollback_transaction(self) -> str:
-        call = _prepare(self, "RollbackTransaction")
-        transaction_id = self.params.get("transactionId") or ""
-        with _use(transaction_id, call.account_id, call.cluster.db_cluster_arn) as transaction:
-            _end(transaction, ENDED)
+        with _ending(self, "RollbackTransaction") as transaction:
             _close(transaction.conn)
         return _answer({"transactionStatus": ROLLED_BACK})
 
@@ -841,19 +845,18 @@ def disable_http_endpoint_action(self: RDSResponse) -> ActionResult:
     return ActionResult({"ResourceArn": cluster.db_cluster_arn, "HttpEndpointEnabled": False})
 
 
+@patching.install_once
 def install() -> None:
+    from botocore.session import get_session
     from moto.rdsdata import urls
 
-    if getattr(urls, "_emulator_installed", False):
-        return
-    from botocore.session import get_session
-
     model = get_session().get_service_model("rds-data")
-    urls.url_paths.clear()
-    for name in model.operation_names:
-        uri = model.operation_model(name).http["requestUri"]
-        urls.url_paths["{0}" + uri + "$"] = RDSDataResponse.dispatch
-    DBCluster.enable_http_endpoint = property(DBCluster.enable_http_endpoint.fget, http_endpoint_setter)
-    RDSResponse.enable_http_endpoint = enable_http_endpoint_action
-    RDSResponse.disable_http_endpoint = disable_http_endpoint_action
-    urls._emulator_installed = True
+    # Every operation of the Data API is answered here.
+    routes = {
+        "{0}" + model.operation_model(name).http["requestUri"] + "$": RDSDataResponse.dispatch
+        for name in model.operation_names
+    }
+    patching.patch(urls, "url_paths", value=routes)
+    patching.patch(DBCluster, "enable_http_endpoint", lambda original: property(original.fget, http_endpoint_setter))
+    patching.patch(RDSResponse, "enable_http_endpoint", value=enable_http_endpoint_action, add=True)
+    patching.patch(RDSResponse, "disable_http_endpoint", value=disable_http_endpoint_action, add=True)

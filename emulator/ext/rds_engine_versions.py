@@ -35,6 +35,7 @@ from moto.rds.exceptions import InvalidParameterCombination, InvalidParameterVal
 from moto.rds.models import DBCluster, RDSBackend
 from moto.rds.responses import RDSResponse
 
+from .. import patching
 from ..settings import SETTINGS
 from .rds_common import page, request_params
 
@@ -254,14 +255,17 @@ def _set_cluster_engine_version(self: DBCluster, value: str) -> None:
     self.__dict__["_engine_version"] = value
 
 
-def install() -> None:
-    RDSResponse.describe_db_engine_versions = describe_db_engine_versions_action
-    DBCluster.engine_version = property(_cluster_engine_version, _set_cluster_engine_version)
-    original_create = RDSBackend.create_db_cluster
-
+def _create_db_cluster(original: Any) -> Any:
     def create_db_cluster(self: RDSBackend, kwargs: dict[str, Any]) -> DBCluster:
         if kwargs.get("engine") == ENGINE:
             kwargs = {**kwargs, "engine_version": creatable(kwargs.get("engine_version"))}
-        return original_create(self, kwargs)
+        return original(self, kwargs)
 
-    RDSBackend.create_db_cluster = create_db_cluster
+    return create_db_cluster
+
+
+@patching.install_once
+def install() -> None:
+    patching.patch(RDSResponse, "describe_db_engine_versions", value=describe_db_engine_versions_action, add=True)
+    patching.patch(DBCluster, "engine_version", value=property(_cluster_engine_version, _set_cluster_engine_version))
+    patching.patch(RDSBackend, "create_db_cluster", _create_db_cluster)

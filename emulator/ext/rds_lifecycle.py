@@ -22,7 +22,7 @@ from typing import Any
 from moto.rds.exceptions import InvalidDBClusterStateFault, RDSClientError
 from moto.rds.models import DBCluster, DBInstance, DBInstanceClustered, RDSBackend
 
-from .. import provisioning
+from .. import patching, provisioning
 from ..settings import SETTINGS
 
 
@@ -134,12 +134,13 @@ def settle(backend: RDSBackend) -> None:
                 del store[identifier]
 
 
+@patching.install_once
 def install() -> None:
-    DBCluster.status = property(_cluster_status, _set_cluster_status)
-    DBInstance.status = property(_instance_status, _set_instance_status)
-    DBCluster._members = property(_cluster_members)
-    DBInstanceClustered.db_subnet_group = property(_clustered_subnet_group, _ignore)
-    RDSBackend.create_db_cluster = _timed_create(RDSBackend.create_db_cluster, "db_cluster")
-    RDSBackend.create_db_instance = _timed_create(RDSBackend.create_db_instance, "db_instance")
-    RDSBackend.delete_db_cluster = _delete_db_cluster(RDSBackend.delete_db_cluster)
-    RDSBackend.delete_db_instance = _delete_db_instance(RDSBackend.delete_db_instance)
+    patching.patch(DBCluster, "status", value=property(_cluster_status, _set_cluster_status))
+    patching.patch(DBInstance, "status", value=property(_instance_status, _set_instance_status))
+    patching.patch(DBCluster, "_members", value=property(_cluster_members))
+    patching.patch(DBInstanceClustered, "db_subnet_group", value=property(_clustered_subnet_group, _ignore))
+    patching.patch(RDSBackend, "create_db_cluster", lambda original: _timed_create(original, "db_cluster"))
+    patching.patch(RDSBackend, "create_db_instance", lambda original: _timed_create(original, "db_instance"))
+    patching.patch(RDSBackend, "delete_db_cluster", _delete_db_cluster)
+    patching.patch(RDSBackend, "delete_db_instance", _delete_db_instance)

@@ -72,6 +72,7 @@ from moto.rds.exceptions import InvalidParameterCombination, InvalidParameterVal
 from moto.rds.models import DBCluster, MasterUserSecret, RDSBackend, rds_backends
 from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend
 
+from .. import patching
 from . import secretsmanager
 from .rds_common import InvalidDBClusterStateFault
 
@@ -231,11 +232,12 @@ def _modify_db_cluster(original: Any) -> Any:
     return modify_db_cluster
 
 
+@patching.install_once
 def install() -> None:
-    MasterUserSecret._generate_secret_string = _generate_secret_string
-    MasterUserSecret.__init__ = _init(MasterUserSecret.__init__)
-    MasterUserSecret.rotate_secret = _rotate
-    MasterUserSecret.secret_status = property(_secret_status)
-    RDSBackend.create_db_cluster = _create_db_cluster(RDSBackend.create_db_cluster)
-    RDSBackend.modify_db_cluster = _modify_db_cluster(RDSBackend.modify_db_cluster)
+    patching.patch(MasterUserSecret, "_generate_secret_string", value=_generate_secret_string)
+    patching.patch(MasterUserSecret, "__init__", _init)
+    patching.patch(MasterUserSecret, "rotate_secret", value=_rotate)
+    patching.patch(MasterUserSecret, "secret_status", value=property(_secret_status))
+    patching.patch(RDSBackend, "create_db_cluster", _create_db_cluster)
+    patching.patch(RDSBackend, "modify_db_cluster", _modify_db_cluster)
     secretsmanager.MANAGED_ROTATION[OWNING_SERVICE] = _rotate_for_secrets_manager

@@ -13,6 +13,8 @@ from typing import Any
 from moto.rds.exceptions import DBSubnetGroupNotFoundError
 from moto.rds.models import RDSBackend
 
+from .. import patching
+
 
 def _modify_db_subnet_group(original: Any) -> Any:
     def modify_db_subnet_group(self: RDSBackend, subnet_name: str, description: str, subnets: list) -> Any:
@@ -38,6 +40,7 @@ def _modify_db_cluster(original: Any) -> Any:
     return modify_db_cluster
 
 
+@patching.install_once
 def install() -> None:
-    RDSBackend.modify_db_subnet_group = _modify_db_subnet_group(RDSBackend.modify_db_subnet_group)
-    RDSBackend.modify_db_cluster = _modify_db_cluster(RDSBackend.modify_db_cluster)
+    patching.patch(RDSBackend, "modify_db_subnet_group", _modify_db_subnet_group)
+    patching.patch(RDSBackend, "modify_db_cluster", _modify_db_cluster)

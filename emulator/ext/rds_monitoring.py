@@ -20,6 +20,7 @@ from typing import Any
 from moto.rds.exceptions import InvalidParameterValue
 from moto.rds.models import RDSBackend
 
+from .. import patching
 from . import iam_roles
 
 SERVICE = "monitoring.rds.amazonaws.com"
@@ -37,14 +38,15 @@ def check_monitoring_role(backend: RDSBackend, interval: Any, role_arn: str | No
         raise InvalidParameterValue(MESSAGE)
 
 
-def install() -> None:
-    original_create = RDSBackend.create_db_instance
-    original_modify = RDSBackend.modify_db_instance
-
+def _create_db_instance(original: Any) -> Any:
     def create_db_instance(self: RDSBackend, db_kwargs: dict[str, Any]) -> Any:
         check_monitoring_role(self, db_kwargs.get("monitoring_interval"), db_kwargs.get("monitoring_role_arn"))
-        return original_create(self, db_kwargs)
+        return original(self, db_kwargs)
 
+    return create_db_instance
+
+
+def _modify_db_instance(original: Any) -> Any:
     def modify_db_instance(self: RDSBackend, db_instance_identifier: str, db_kwargs: dict[str, Any]) -> Any:
         if "monitoring_interval" in db_kwargs or "monitoring_role_arn" in db_kwargs:
             current = self.describe_db_instances(db_instance_identifier)[0]
@@ -53,7 +55,12 @@ def install() -> None:
                 db_kwargs.get("monitoring_interval", current.monitoring_interval),
                 db_kwargs.get("monitoring_role_arn", current.monitoring_role_arn),
             )
-        return original_modify(self, db_instance_identifier, db_kwargs)
+        return original(self, db_instance_identifier, db_kwargs)
 
-    RDSBackend.create_db_instance = create_db_instance
-    RDSBackend.modify_db_instance = modify_db_instance
+    return modify_db_instance
+
+
+@patching.install_once
+def install() -> None:
+    patching.patch(RDSBackend, "create_db_instance", _create_db_instance)
+    patching.patch(RDSBackend, "modify_db_instance", _modify_db_instance)

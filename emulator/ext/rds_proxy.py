@@ -16,9 +16,10 @@ from moto.rds.exceptions import (
     DBProxyNotFoundFault,
     InvalidParameterValue,
 )
-from moto.rds.models import DBProxyTargetGroup, RDSBackend, RDSBaseModel
+from moto.rds.models import DBProxyTargetGroup, RDSBackend
 from moto.rds.responses import RDSResponse
 
+from .. import patching
 from . import iam_roles, network_interfaces
 from .rds_common import (
     DBProxyQuotaExceededFault,
@@ -28,6 +29,7 @@ from .rds_common import (
     InvalidDBInstanceStateFault,
     InvalidDBProxyStateFault,
     Lifecycle,
+    ProxyResource,
     failure_status,
     random_alnum,
     random_hex,
@@ -57,7 +59,7 @@ PROXY_QUOTA = 20  # proxies per account and Region (AWS default quota)
 REGISTRABLE_STATUSES = ("available", "modifying", "backing-up")
 
 
-class Proxy(RDSBaseModel):
+class Proxy(ProxyResource):
     """A DB proxy, serialized with the ``DBProxy`` shape."""
 
     resource_type = "db-proxy"
@@ -87,16 +89,8 @@ class Proxy(RDSBaseModel):
         self.registrations: list[Registration] = []
 
     @property
-    def resource_id(self) -> str:
-        return self.unique_id
-
-    @property
     def db_proxy_arn(self) -> str:
         return self.arn
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     @property
     def endpoint(self) -> str:
@@ -436,25 +430,28 @@ def describe_db_proxy_targets_action(self: RDSResponse) -> ActionResult:
     return ActionResult({"Targets": targets})
 
 
+@patching.install_once
 def install() -> None:
+    # The emulator's proxies take the place of moto's: moto has these operations ...
     for method in (
-        get_db_proxy,
         create_db_proxy,
-        modify_db_proxy,
         delete_db_proxy,
         register_db_proxy_targets,
         deregister_db_proxy_targets,
         describe_db_proxy_targets,
     ):
-        setattr(RDSBackend, method.__name__, method)
+        patching.patch(RDSBackend, method.__name__, value=method)
+    # ... but not these.
+    for method in (get_db_proxy, modify_db_proxy):
+        patching.patch(RDSBackend, method.__name__, value=method, add=True)
     for name in ("describe_db_proxy_target_groups", "modify_db_proxy_target_group"):
-        setattr(RDSBackend, name, _checked_proxy(getattr(RDSBackend, name)))
+        patching.patch(RDSBackend, name, _checked_proxy)
     for action in (
         create_db_proxy_action,
-        modify_db_proxy_action,
         delete_db_proxy_action,
         register_db_proxy_targets_action,
         deregister_db_proxy_targets_action,
         describe_db_proxy_targets_action,
     ):
-        setattr(RDSResponse, action.__name__.removesuffix("_action"), action)
+        patching.patch(RDSResponse, action.__name__.removesuffix("_action"), value=action)
+    patching.patch(RDSResponse, "modify_db_proxy", value=modify_db_proxy_action, add=True)

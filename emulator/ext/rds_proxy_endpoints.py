@@ -18,9 +18,10 @@ from typing import Any
 from moto.core.responses import ActionResult
 from moto.core.utils import utcnow
 from moto.rds.exceptions import InvalidParameterValue
-from moto.rds.models import RDSBackend, RDSBaseModel
+from moto.rds.models import RDSBackend
 from moto.rds.responses import RDSResponse
 
+from .. import patching
 from . import network_interfaces
 from .rds_common import (
     DBProxyEndpointAlreadyExistsFault,
@@ -28,6 +29,7 @@ from .rds_common import (
     DBProxyEndpointQuotaExceededFault,
     InvalidDBProxyEndpointStateFault,
     Lifecycle,
+    ProxyResource,
     failure_status,
     page,
     random_hex,
@@ -43,7 +45,7 @@ TARGET_ROLES = ("READ_WRITE", "READ_ONLY")
 DEFAULT_NAME = "default"
 
 
-class ProxyEndpoint(RDSBaseModel):
+class ProxyEndpoint(ProxyResource):
     """A user-defined DB proxy endpoint, serialized with the ``DBProxyEndpoint`` shape."""
 
     resource_type = "db-proxy-endpoint"
@@ -64,10 +66,6 @@ class ProxyEndpoint(RDSBaseModel):
         self.lifecycle = Lifecycle("creating", "db_proxy_endpoint", final=failure_status(self.tags) or "available")
 
     @property
-    def resource_id(self) -> str:
-        return self.unique_id
-
-    @property
     def db_proxy_endpoint_arn(self) -> str:
         return self.arn
 
@@ -79,10 +77,6 @@ class ProxyEndpoint(RDSBaseModel):
     def interfaces(self) -> tuple[str, str]:
         """Key of the endpoint's network interfaces (emulator/ext/network_interfaces.py)."""
         return ("db-proxy-endpoint", self.unique_id)
-
-    @property
-    def status(self) -> str:
-        return self.lifecycle.status
 
     @property
     def endpoint(self) -> str:
@@ -239,8 +233,10 @@ def delete_db_proxy_endpoint_action(self: RDSResponse) -> ActionResult:
     return ActionResult({"DBProxyEndpoint": endpoint})
 
 
+@patching.install_once
 def install() -> None:
-    RDSBackend.db_proxy_endpoints = property(proxy_endpoints)
+    # moto has no proxy endpoints at all.
+    patching.patch(RDSBackend, "db_proxy_endpoints", value=property(proxy_endpoints), add=True)
     for method in (
         get_db_proxy_endpoint,
         create_db_proxy_endpoint,
@@ -248,11 +244,11 @@ def install() -> None:
         modify_db_proxy_endpoint,
         delete_db_proxy_endpoint,
     ):
-        setattr(RDSBackend, method.__name__, method)
+        patching.patch(RDSBackend, method.__name__, value=method, add=True)
     for action in (
         create_db_proxy_endpoint_action,
         describe_db_proxy_endpoints_action,
         modify_db_proxy_endpoint_action,
         delete_db_proxy_endpoint_action,
     ):
-        setattr(RDSResponse, action.__name__.removesuffix("_action"), action)
+        patching.patch(RDSResponse, action.__name__.removesuffix("_action"), value=action, add=True)

@@ -37,6 +37,8 @@ from moto.secretsmanager.exceptions import InvalidParameterException, InvalidReq
 from moto.secretsmanager.models import FakeSecret, SecretsManagerBackend
 from moto.secretsmanager.responses import SecretsManagerResponse
 
+from .. import patching
+
 # InvalidRequestException, botocore's model: "The secret is managed by another service, and you must use that
 # service to update it."
 MANAGED_MESSAGE = "The secret is managed by another service, and you must use that service to update it."
@@ -185,12 +187,12 @@ def _to_dict(original: Any) -> Any:
     return to_dict
 
 
+@patching.install_once
 def install() -> None:
-    if getattr(SecretsManagerResponse, "_emulator_installed", False):
-        return
-    SecretsManagerResponse.put_secret_value = _refused_when_managed(SecretsManagerResponse.put_secret_value)
-    SecretsManagerResponse.update_secret = _refused_when_managed(SecretsManagerResponse.update_secret, value_only=True)
-    SecretsManagerResponse.delete_secret = _refused_when_managed(SecretsManagerResponse.delete_secret)
-    SecretsManagerBackend.rotate_secret = _rotate_secret(SecretsManagerBackend.rotate_secret)
-    FakeSecret.to_dict = _to_dict(FakeSecret.to_dict)
-    SecretsManagerResponse._emulator_installed = True
+    patching.patch(SecretsManagerResponse, "put_secret_value", _refused_when_managed)
+    patching.patch(
+        SecretsManagerResponse, "update_secret", lambda original: _refused_when_managed(original, value_only=True)
+    )
+    patching.patch(SecretsManagerResponse, "delete_secret", _refused_when_managed)
+    patching.patch(SecretsManagerBackend, "rotate_secret", _rotate_secret)
+    patching.patch(FakeSecret, "to_dict", _to_dict)

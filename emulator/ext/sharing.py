@@ -26,6 +26,8 @@ import copy
 import itertools
 from typing import Any
 
+from .. import patching
+
 SUBNET_TYPE = "ec2:Subnet"
 
 
@@ -146,31 +148,18 @@ def _shared_with(backend: Any, resource_id: str) -> bool:
     return False
 
 
-def install() -> None:
-    from moto.ec2.exceptions import InvalidVPCIdError
-    from moto.ec2.models import EC2Backend
-    from moto.ec2.models.security_groups import SecurityGroupBackend, SecurityGroupRule
-    from moto.ec2.models.subnets import SubnetBackend
-    from moto.ec2.models.vpcs import VPCBackend
-    from moto.ec2.responses.security_groups import SecurityGroups
-
-    if getattr(SubnetBackend, "_emulator_sharing", False):
-        return
-
-    SubnetBackend.describe_subnets = _describe_subnets
-    VPCBackend.describe_vpcs = _describe_vpcs
-
-    original_exist = EC2Backend.do_resources_exist
-
+def _do_resources_exist(original: Any) -> Any:
     def do_resources_exist(self, resource_ids: list[str]) -> bool:
-        return original_exist(self, [r for r in resource_ids if not _shared_with(self, r)])
+        return original(self, [r for r in resource_ids if not _shared_with(self, r)])
 
-    EC2Backend.do_resources_exist = do_resources_exist
+    return do_resources_exist
 
-    original_create_group = SecurityGroupBackend.create_security_group
+
+def _create_security_group(original: Any) -> Any:
+    from moto.ec2.models.security_groups import SecurityGroupRule
 
     def create_security_group(self, name, description, vpc_id=None, *args, **kwargs):
-        group = original_create_group(self, name, description, vpc_id, *args, **kwargs)
+        group = original(self, name, description, vpc_id, *args, **kwargs)
         if vpc_id and vpc_id not in self.vpcs and not group.egress_rules:
             # A group in a shared VPC gets AWS's default egress rule too.
             shared = find_vpc(self.account_id, self.region_name, vpc_id)
@@ -178,15 +167,31 @@ def install() -> None:
                 group.egress_rules.append(SecurityGroupRule(self, "-1", group.id, None, None, {"CidrIp": "0.0.0.0/0"}))
         return group
 
-    SecurityGroupBackend.create_security_group = create_security_group
+    return create_security_group
 
-    original_create_response = SecurityGroups.create_security_group
+
+def _create_security_group_response(original: Any) -> Any:
+    from moto.ec2.exceptions import InvalidVPCIdError
 
     def create_security_group_response(self):
         vpc_id = self._get_param("VpcId")
         if vpc_id and find_vpc(self.current_account, self.region, vpc_id) is None:
             raise InvalidVPCIdError(vpc_id)
-        return original_create_response(self)
+        return original(self)
 
-    SecurityGroups.create_security_group = create_security_group_response
-    SubnetBackend._emulator_sharing = True
+    return create_security_group_response
+
+
+@patching.install_once
+def install() -> None:
+    from moto.ec2.models import EC2Backend
+    from moto.ec2.models.security_groups import SecurityGroupBackend
+    from moto.ec2.models.subnets import SubnetBackend
+    from moto.ec2.models.vpcs import VPCBackend
+    from moto.ec2.responses.security_groups import SecurityGroups
+
+    patching.patch(SubnetBackend, "describe_subnets", value=_describe_subnets)
+    patching.patch(VPCBackend, "describe_vpcs", value=_describe_vpcs)
+    patching.patch(EC2Backend, "do_resources_exist", _do_resources_exist)
+    patching.patch(SecurityGroupBackend, "create_security_group", _create_security_group)
+    patching.patch(SecurityGroups, "create_security_group", _create_security_group_response)

@@ -42,7 +42,7 @@ import logging
 import uuid
 from xml.sax.saxutils import escape
 
-from .. import provisioning
+from .. import patching, provisioning
 from ..dataplane import iam_auth
 
 LOGGER = logging.getLogger(__name__)
@@ -102,15 +102,7 @@ def refusal(
     return None
 
 
-def install() -> None:
-    from moto.iam.models import IAMBackend
-    from moto.sts.responses import TokenResponse
-
-    if getattr(TokenResponse, "_emulator_sts", False):
-        return
-    TokenResponse._emulator_sts = True
-    original = TokenResponse.assume_role
-
+def _assume_role(original):
     def assume_role(self):
         role_arn = self._get_param("RoleArn") or ""
         try:
@@ -146,22 +138,34 @@ def install() -> None:
             )
         return original(self)
 
-    TokenResponse.assume_role = assume_role
+    return assume_role
 
-    # Propagation of a role's trust: CreateRole and UpdateAssumeRolePolicy start it again.
-    create_role = IAMBackend.create_role
-    update_assume_role_policy = IAMBackend.update_assume_role_policy
 
+# Propagation of a role's trust: CreateRole and UpdateAssumeRolePolicy start it again.
+def _created(create_role):
     def created(self, *args, **kwargs):
         role = create_role(self, *args, **kwargs)
         role._emulator_trust_changed = provisioning.start("iam_role_propagation")
         return role
 
+    return created
+
+
+def _updated(update_assume_role_policy):
     def updated(self, *args, **kwargs):
         result = update_assume_role_policy(self, *args, **kwargs)
         role = self.get_role(kwargs.get("role_name", args[0] if args else None))
         role._emulator_trust_changed = provisioning.start("iam_role_propagation")
         return result
 
-    IAMBackend.create_role = created
-    IAMBackend.update_assume_role_policy = updated
+    return updated
+
+
+@patching.install_once
+def install() -> None:
+    from moto.iam.models import IAMBackend
+    from moto.sts.responses import TokenResponse
+
+    patching.patch(TokenResponse, "assume_role", _assume_role)
+    patching.patch(IAMBackend, "create_role", _created)
+    patching.patch(IAMBackend, "update_assume_role_policy", _updated)

@@ -190,8 +190,6 @@ def wait_delivering(module, client, flow_log):
         f"(its role {module.params['deliver_logs_permission_arn']} must trust vpc-flow-logs.amazonaws.com and allow "
         "logs:CreateLogStream, logs:PutLogEvents, logs:DescribeLogGroups and logs:DescribeLogStreams)",
         _delivery_status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
         FlowLogIds=[flow_log["FlowLogId"]],
     )
 

@@ -304,36 +304,27 @@ def _associations_status(response):
     return "; ".join(items) or "settled"
 
 
-def _wait(module, client, waiter, what, status_of, **params):
+def wait_share(module, client, arn, waiter, what):
+    name = module.params["name"]
     wait_for(
         module,
         client,
         waiter,
-        what,
-        status_of,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
-        **params,
-    )
-
-
-def wait_settled(module, client, arn):
-    name = module.params["name"]
-    _wait(
-        module,
-        client,
-        "ResourceShareActive",
-        f"resource share {name} to be ACTIVE",
+        f"resource share {name} {what}",
         _share_status,
         resourceOwner="SELF",
         resourceShareArns=[arn],
     )
+
+
+def wait_settled(module, client, arn):
+    wait_share(module, client, arn, "ResourceShareActive", "to be ACTIVE")
     for kind in ("RESOURCE", "PRINCIPAL"):
-        _wait(
+        wait_for(
             module,
             client,
             "ResourceShareAssociationsSettled",
-            f"the {kind} associations of resource share {name} to settle",
+            f"the {kind} associations of resource share {module.params['name']} to settle",
             _associations_status,
             associationType=kind,
             resourceShareArns=[arn],
@@ -382,15 +373,7 @@ def ensure_absent(module, client):
     if not module.check_mode:
         call(module, client.delete_resource_share, "DeleteResourceShare", arn)
         if module.params["wait"]:
-            _wait(
-                module,
-                client,
-                "ResourceShareDeleted",
-                f"resource share {name} to be deleted",
-                _share_status,
-                resourceOwner="SELF",
-                resourceShareArns=[arn],
-            )
+            wait_share(module, client, arn, "ResourceShareDeleted", "to be deleted")
     module.exit_json(changed=True, resource_share_arn=arn, diff={"before": before, "after": {}})
 
 

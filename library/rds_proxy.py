@@ -658,16 +658,7 @@ def settled(proxy, targets, wanted_targets):
 
 
 def wait_available(module, client, name):
-    wait_for(
-        module,
-        client,
-        "DBProxyAvailable",
-        f"DB proxy {name} to be available",
-        _proxy_status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
-        DBProxyName=name,
-    )
+    wait_for(module, client, "DBProxyAvailable", f"DB proxy {name} to be available", _proxy_status, DBProxyName=name)
 
 
 def wait_targets(module, client, name):
@@ -677,24 +668,13 @@ def wait_targets(module, client, name):
         "DBProxyTargetsAvailable",
         f"the targets of DB proxy {name} to be AVAILABLE",
         _targets_status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
         DBProxyName=name,
         TargetGroupName=TARGET_GROUP,
     )
 
 
 def wait_deleted(module, client, name):
-    wait_for(
-        module,
-        client,
-        "DBProxyDeleted",
-        f"DB proxy {name} to be deleted",
-        _proxy_status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
-        DBProxyName=name,
-    )
+    wait_for(module, client, "DBProxyDeleted", f"DB proxy {name} to be deleted", _proxy_status, DBProxyName=name)
 
 
 # -- changing -----------------------------------------------------------------

@@ -220,16 +220,7 @@ def _status(response):
 
 
 def wait(module, client, name, waiter, what):
-    wait_for(
-        module,
-        client,
-        waiter,
-        f"DB proxy endpoint {name} {what}",
-        _status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
-        DBProxyEndpointName=name,
-    )
+    wait_for(module, client, waiter, f"DB proxy endpoint {name} {what}", _status, DBProxyEndpointName=name)
 
 
 def create_endpoint(module, client):

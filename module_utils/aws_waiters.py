@@ -209,15 +209,17 @@ def max_attempts(timeout, delay):
     return max(1, math.ceil(float(timeout) / float(delay)) + 1)
 
 
-def wait_for(module, client, name, what, status_of, timeout, delay, **params):
-    """Wait with waiter ``name`` until ``what`` reaches its expected status.
+def wait_for(module, client, name, what, status_of, **params):
+    """Wait with waiter ``name`` until ``what`` reaches its expected status, polling
+    every ``wait_delay`` seconds for up to ``wait_timeout`` seconds (the module's options).
 
     ``status_of(response)`` names the status seen in the last response (for
     the failure message).  The module fails:
     - with the status when the resource reaches a failure status;
     - with the AWS error code and operation when the describe call fails;
-    - with the last status seen when ``timeout`` seconds pass.
+    - with the last status seen when ``wait_timeout`` seconds pass.
     """
+    timeout, delay = module.params["wait_timeout"], module.params["wait_delay"]
     waiter = get_waiter(client, name)
     operation = waiter.config.operation
     try:

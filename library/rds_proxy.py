@@ -340,7 +340,7 @@ targets:
 
 import contextlib
 
-from ansible.module_utils.aws_waiters import max_attempts, wait_for
+from ansible.module_utils.aws_waiters import check_wait_options, max_attempts, wait_for, wait_options
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.rds_proxy_common import DB_PROXY, require_two_availability_zones
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
@@ -387,8 +387,7 @@ def validate_params(module):
     timeout = p["idle_client_timeout"]
     if timeout is not None and not 1 <= timeout <= 28800:
         module.fail_json(msg=f"idle_client_timeout must be between 1 and 28800 seconds, got {timeout}")
-    if p["wait_delay"] <= 0 or p["wait_timeout"] < 0:
-        module.fail_json(msg="wait_delay must be positive and wait_timeout not negative")
+    check_wait_options(module)
     if p["state"] != "present":
         return
     # required_if accepts an option given as null; these cannot be.
@@ -812,9 +811,7 @@ def main():
         ),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1200),
-        wait_delay=dict(type="float", default=15),
+        **wait_options(wait_timeout=1200, wait_delay=15),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

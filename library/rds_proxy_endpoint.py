@@ -152,6 +152,7 @@ tags:
   sample: {"Name": "app-a-read-only"}
 """
 
+from ansible.module_utils.aws_waiters import check_wait_options, wait_options
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible.module_utils.rds_proxy_common import DB_PROXY_ENDPOINT, require_two_availability_zones
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
@@ -250,9 +251,7 @@ def main():
         target_role=dict(type="str", choices=["READ_WRITE", "READ_ONLY"], default="READ_WRITE"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=900),
-        wait_delay=dict(type="float", default=15),
+        **wait_options(wait_timeout=900, wait_delay=15),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -266,8 +265,7 @@ def main():
         for option in ("db_proxy_name", "vpc_subnet_ids"):
             if not module.params[option]:
                 module.fail_json(msg=f"{option} is required when state is present")
-    if module.params["wait_delay"] <= 0 or module.params["wait_timeout"] < 0:
-        module.fail_json(msg="wait_delay must be positive and wait_timeout not negative")
+    check_wait_options(module)
 
     retry = AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"])
     client = module.client("rds", retry_decorator=retry)

@@ -2,7 +2,8 @@
 
 """Waiter models for the statuses of RDS Proxy and AWS RAM resources and of
 VPC flow log delivery, which botocore has none for, and a helper that runs one of them and fails the module
-with the status the resource ended in (a failure status is not a timeout).
+with the status the resource ended in (a failure status is not a timeout), for as long as the module's
+wait options (wait_options) say.
 
 Each model retries on throttling and server errors, as the waiters of
 amazon.aws do, so that a busy API does not end a wait early.
@@ -207,6 +208,21 @@ def get_waiter(client, name):
 def max_attempts(timeout, delay):
     """Polls that fit in ``timeout`` seconds at one poll every ``delay`` seconds (at least one)."""
     return max(1, math.ceil(float(timeout) / float(delay)) + 1)
+
+
+def wait_options(wait_timeout, wait_delay):
+    """The options of a module that waits with wait_for: wait, and wait_timeout and wait_delay (seconds) with
+    these defaults."""
+    return dict(
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=wait_timeout),
+        wait_delay=dict(type="float", default=wait_delay),
+    )
+
+
+def check_wait_options(module):
+    if module.params["wait_delay"] <= 0 or module.params["wait_timeout"] < 0:
+        module.fail_json(msg="wait_delay must be positive and wait_timeout not negative")
 
 
 def wait_for(module, client, name, what, status_of, **params):

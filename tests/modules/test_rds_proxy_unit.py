@@ -121,6 +121,14 @@ def read_state(stubs, tags=None, pool=None, registered=None, **changes):
     stubs.add("rds", "describe_db_proxy_targets", registered if registered is not None else {"Targets": []})
 
 
+def pool_change(stubs, config):
+    """ModifyDBProxyTargetGroup of the default target group, to the connection pool ``config``."""
+    expected = {"DBProxyName": NAME, "TargetGroupName": "default", "ConnectionPoolConfig": config}
+    stubs.add(
+        "rds", "modify_db_proxy_target_group", {"DBProxyTargetGroup": target_group()["TargetGroups"][0]}, expected
+    )
+
+
 def final_reads(stubs, pool=None, registered=None, **changes):
     describe(stubs, **changes)
     stubs.add("rds", "describe_db_proxy_target_groups", target_group(pool))
@@ -149,16 +157,7 @@ def test_create_waits_until_available_then_registers_targets(stubs):
     # Before the target group can change, the proxy must be available: two polls.
     describe(stubs, "creating")
     describe(stubs)
-    stubs.add(
-        "rds",
-        "modify_db_proxy_target_group",
-        {"DBProxyTargetGroup": target_group()["TargetGroups"][0]},
-        {
-            "DBProxyName": NAME,
-            "TargetGroupName": "default",
-            "ConnectionPoolConfig": {"MaxConnectionsPercent": 90, "MaxIdleConnectionsPercent": 10},
-        },
-    )
+    pool_change(stubs, {"MaxConnectionsPercent": 90, "MaxIdleConnectionsPercent": 10})
     stubs.add(
         "rds",
         "register_db_proxy_targets",
@@ -332,18 +331,9 @@ def test_update_modifies_settings_tags_and_pool(stubs):
     stubs.add("rds", "add_tags_to_resource", {}, {"ResourceName": ARN, "Tags": [{"Key": "team", "Value": "db"}]})
     describe(stubs, "modifying")
     describe(stubs)
-    stubs.add(
-        "rds",
-        "modify_db_proxy_target_group",
-        {"DBProxyTargetGroup": target_group()["TargetGroups"][0]},
-        # Every option given is sent, the unchanged ones too: RDS would reset
-        # an idle percentage not given to half the maximum.
-        {
-            "DBProxyName": NAME,
-            "TargetGroupName": "default",
-            "ConnectionPoolConfig": {"ConnectionBorrowTimeout": 30, "MaxConnectionsPercent": 100},
-        },
-    )
+    # Every option given is sent, the unchanged ones too: RDS would reset
+    # an idle percentage not given to half the maximum.
+    pool_change(stubs, {"ConnectionBorrowTimeout": 30, "MaxConnectionsPercent": 100})
     describe(stubs)
     final_reads(stubs, pool={**POOL, "ConnectionBorrowTimeout": 30})
     args = {

@@ -110,7 +110,7 @@ flow_log:
       sample: {"Name": "app-flow-logs"}
 """
 
-from ansible.module_utils.aws_waiters import wait_for
+from ansible.module_utils.aws_waiters import wait_for, wait_options
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.ec2 import ensure_ec2_tags
@@ -190,8 +190,6 @@ def wait_delivering(module, client, flow_log):
         f"(its role {module.params['deliver_logs_permission_arn']} must trust vpc-flow-logs.amazonaws.com and allow "
         "logs:CreateLogStream, logs:PutLogEvents, logs:DescribeLogGroups and logs:DescribeLogStreams)",
         _delivery_status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
         FlowLogIds=[flow_log["FlowLogId"]],
     )
 
@@ -223,9 +221,7 @@ def main():
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
         state=dict(type="str", choices=["present", "absent"], default="present"),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
-        wait_delay=dict(type="float", default=5),
+        **wait_options(wait_timeout=300, wait_delay=5),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,

@@ -166,7 +166,7 @@ import contextlib
 import re
 import uuid
 
-from ansible.module_utils.aws_waiters import wait_for
+from ansible.module_utils.aws_waiters import check_wait_options, wait_for, wait_options
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -304,36 +304,27 @@ def _associations_status(response):
     return "; ".join(items) or "settled"
 
 
-def _wait(module, client, waiter, what, status_of, **params):
+def wait_share(module, client, arn, waiter, what):
+    name = module.params["name"]
     wait_for(
         module,
         client,
         waiter,
-        what,
-        status_of,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
-        **params,
-    )
-
-
-def wait_settled(module, client, arn):
-    name = module.params["name"]
-    _wait(
-        module,
-        client,
-        "ResourceShareActive",
-        f"resource share {name} to be ACTIVE",
+        f"resource share {name} {what}",
         _share_status,
         resourceOwner="SELF",
         resourceShareArns=[arn],
     )
+
+
+def wait_settled(module, client, arn):
+    wait_share(module, client, arn, "ResourceShareActive", "to be ACTIVE")
     for kind in ("RESOURCE", "PRINCIPAL"):
-        _wait(
+        wait_for(
             module,
             client,
             "ResourceShareAssociationsSettled",
-            f"the {kind} associations of resource share {name} to settle",
+            f"the {kind} associations of resource share {module.params['name']} to settle",
             _associations_status,
             associationType=kind,
             resourceShareArns=[arn],
@@ -382,15 +373,7 @@ def ensure_absent(module, client):
     if not module.check_mode:
         call(module, client.delete_resource_share, "DeleteResourceShare", arn)
         if module.params["wait"]:
-            _wait(
-                module,
-                client,
-                "ResourceShareDeleted",
-                f"resource share {name} to be deleted",
-                _share_status,
-                resourceOwner="SELF",
-                resourceShareArns=[arn],
-            )
+            wait_share(module, client, arn, "ResourceShareDeleted", "to be deleted")
     module.exit_json(changed=True, resource_share_arn=arn, diff={"before": before, "after": {}})
 
 
@@ -451,8 +434,7 @@ def ensure_present(module, client):
 
 def validate_params(module):
     p = module.params
-    if p["wait_delay"] <= 0 or p["wait_timeout"] < 0:
-        module.fail_json(msg="wait_delay must be positive and wait_timeout not negative")
+    check_wait_options(module)
     bad = [arn for arn in p["resource_arns"] or [] if not arn.startswith("arn:")]
     if bad:
         module.fail_json(msg=f"resource_arns must be ARNs: {', '.join(bad)}")
@@ -472,9 +454,7 @@ def main():
         allow_external_principals=dict(type="bool"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=300),
-        wait_delay=dict(type="float", default=5),
+        **wait_options(wait_timeout=300, wait_delay=5),
     )
     module = AnsibleAWSModule(argument_spec=argument_spec, supports_check_mode=True)
     validate_params(module)

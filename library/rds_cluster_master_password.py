@@ -173,8 +173,6 @@ def switch(module, client, identifier, managed):
                 (c.get("Status"), (c.get("MasterUserSecret") or {}).get("SecretStatus"))
                 for c in response.get("DBClusters", [])
             ],
-            module.params["wait_timeout"],
-            module.params["wait_delay"],
             DBClusterIdentifier=identifier,
         )
     else:

@@ -340,14 +340,9 @@ targets:
 
 import contextlib
 
-from ansible.module_utils.aws_waiters import max_attempts, wait_for
+from ansible.module_utils.aws_waiters import check_wait_options, max_attempts, wait_for, wait_options
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible.module_utils.rds_proxy_common import (
-    ensure_rds_tags,
-    get_rds_tags,
-    require_two_availability_zones,
-    tags_for_create,
-)
+from ansible.module_utils.rds_proxy_common import DB_PROXY, require_two_availability_zones
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
@@ -392,8 +387,7 @@ def validate_params(module):
     timeout = p["idle_client_timeout"]
     if timeout is not None and not 1 <= timeout <= 28800:
         module.fail_json(msg=f"idle_client_timeout must be between 1 and 28800 seconds, got {timeout}")
-    if p["wait_delay"] <= 0 or p["wait_timeout"] < 0:
-        module.fail_json(msg="wait_delay must be positive and wait_timeout not negative")
+    check_wait_options(module)
     if p["state"] != "present":
         return
     # required_if accepts an option given as null; these cannot be.
@@ -437,16 +431,6 @@ def validate_params(module):
 
 
 # -- reading ------------------------------------------------------------------
-def describe_proxy(module, client, name):
-    try:
-        proxies = client.describe_db_proxies(aws_retry=True, DBProxyName=name)["DBProxies"]
-    except is_boto3_error_code("DBProxyNotFoundFault"):
-        return None
-    except (ClientError, BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg=f"Failed to describe DB proxy {name} (DescribeDBProxies)")
-    return proxies[0] if proxies else None
-
-
 def describe_target_group(module, client, name):
     try:
         response = client.describe_db_proxy_target_groups(
@@ -633,10 +617,6 @@ def predicted(params, before, modifications, tags, pool_changes, register, dereg
 
 
 # -- waiting ------------------------------------------------------------------
-def _proxy_status(response):
-    return ", ".join(p.get("Status", "?") for p in response.get("DBProxies", [])) or "not found"
-
-
 def _targets_status(response):
     seen = []
     for target in response.get("Targets", []):
@@ -652,22 +632,9 @@ def _targets_status(response):
 
 def settled(proxy, targets, wanted_targets):
     """Whether the proxy is available and, when targets are wanted, every target with a health is AVAILABLE
-    (what the waits of wait_available and wait_targets accept)."""
+    (what the waits for an available proxy and wait_targets accept)."""
     states = [t["TargetHealth"].get("State") for t in targets if t.get("TargetHealth")]
     return proxy.get("Status") == "available" and (not wanted_targets or (states and set(states) == {"AVAILABLE"}))
-
-
-def wait_available(module, client, name):
-    wait_for(
-        module,
-        client,
-        "DBProxyAvailable",
-        f"DB proxy {name} to be available",
-        _proxy_status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
-        DBProxyName=name,
-    )
 
 
 def wait_targets(module, client, name):
@@ -677,52 +644,21 @@ def wait_targets(module, client, name):
         "DBProxyTargetsAvailable",
         f"the targets of DB proxy {name} to be AVAILABLE",
         _targets_status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
         DBProxyName=name,
         TargetGroupName=TARGET_GROUP,
     )
 
 
-def wait_deleted(module, client, name):
-    wait_for(
-        module,
-        client,
-        "DBProxyDeleted",
-        f"DB proxy {name} to be deleted",
-        _proxy_status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
-        DBProxyName=name,
-    )
-
-
 # -- changing -----------------------------------------------------------------
-def create_proxy(module, client):
-    p = module.params
-    params = {
-        "DBProxyName": p["name"],
-        "EngineFamily": p["engine_family"],
-        "RoleArn": p["role_arn"],
-        "VpcSubnetIds": p["vpc_subnet_ids"],
-        **tags_for_create(p["tags"]),
-    }
+def create_params(p):
+    """The parameters of CreateDBProxy but its name and tags."""
+    params = {"EngineFamily": p["engine_family"], "RoleArn": p["role_arn"], "VpcSubnetIds": p["vpc_subnet_ids"]}
     for key, value in proxy_modifications(p, {}).items():
         if key == "SecurityGroups":
             params["VpcSecurityGroupIds"] = value
         elif key not in params:
             params[key] = value
-    try:
-        return client.create_db_proxy(aws_retry=True, **params)["DBProxy"]
-    except (ClientError, BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Failed to create DB proxy {p['name']} (CreateDBProxy)")
-
-
-def modify_proxy(module, client, name, changes):
-    try:
-        return client.modify_db_proxy(aws_retry=True, DBProxyName=name, **changes)["DBProxy"]
-    except (ClientError, BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Failed to modify DB proxy {name} (ModifyDBProxy)")
+    return params
 
 
 def modify_pool(module, client, name, changes):
@@ -772,92 +708,37 @@ def change_targets(module, client, name, register, deregister):
             module.fail_json_aws(e, msg=f"Failed to register targets with DB proxy {name} (RegisterDBProxyTargets)")
 
 
-def delete_proxy(module, client, name):
-    try:
-        client.delete_db_proxy(aws_retry=True, DBProxyName=name)
-    except is_boto3_error_code("DBProxyNotFoundFault"):
-        return
-    except (ClientError, BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg=f"Failed to delete DB proxy {name} (DeleteDBProxy)")
-
-
 # -- states -------------------------------------------------------------------
-def ensure_absent(module, client):
-    name = module.params["name"]
-    proxy = describe_proxy(module, client, name)
-    if not proxy:
-        module.exit_json(changed=False, diff={"before": {}, "after": {}})
-    tags = get_rds_tags(module, client, proxy["DBProxyArn"])
-    before = _diff_view(result_of(proxy, tags, None, []))
-    changed = proxy.get("Status") != "deleting"
-    if not module.check_mode:
-        if changed:
-            delete_proxy(module, client, name)
-        if module.params["wait"]:
-            wait_deleted(module, client, name)
-    module.exit_json(changed=changed, diff={"before": before, "after": {}})
-
-
 def ensure_present(module, client, ec2):
     p = module.params
     name = p["name"]
-    proxy = describe_proxy(module, client, name)
-    if proxy and proxy.get("Status") == "deleting":
-        if not module.check_mode:
-            wait_deleted(module, client, name)
-        proxy = None
-
+    proxy, tags = DB_PROXY.existing(module, client, immutable_differences)
     if proxy:
-        problems = immutable_differences(p, proxy)
-        if problems:
-            module.fail_json(
-                msg=f"DB proxy {name} cannot be changed in place: {'; '.join(problems)}. "
-                "Delete it (state=absent) and create it again to change these options."
-            )
-        tags = get_rds_tags(module, client, proxy["DBProxyArn"])
         pool = describe_target_group(module, client, name).get("ConnectionPoolConfig", {})
         targets = describe_targets(module, client, name)
         before = result_of(proxy, tags, pool, targets)
         modifications = proxy_modifications(p, proxy)
     else:
         require_two_availability_zones(module, ec2, p["vpc_subnet_ids"])
-        tags, pool, targets, before = {}, {}, [], {}
+        pool, targets, before = {}, [], {}
         modifications = {}
 
     pool_changes = pool_modifications(p, pool)
     register, deregister = target_modifications(p, targets)
+    changed, proxy, tags = DB_PROXY.create_or_modify(
+        module, client, proxy, tags, create_params(p), modifications or None
+    )
+    changed |= bool(pool_changes or register or deregister)
     if module.check_mode:
-        arn = proxy["DBProxyArn"] if proxy else None
-        tags_changed, after_tags = ensure_rds_tags(module, client, arn, tags, p["tags"], p["purge_tags"])
-        changed = not proxy or bool(modifications or pool_changes or register or deregister or tags_changed)
-        after = predicted(p, before, modifications, after_tags, pool_changes, register, deregister)
-        module.exit_json(
-            changed=changed,
-            **after,
-            diff={"before": _diff_view(before), "after": _diff_view(after)},
-        )
-
-    changed = False
-    if not proxy:
-        proxy = create_proxy(module, client)
-        tags = dict(p["tags"] or {})
-        changed = True
-    elif modifications:
-        if proxy.get("Status") != "available":
-            # ModifyDBProxy is refused while the proxy is being created or modified.
-            wait_available(module, client, name)
-        proxy = modify_proxy(module, client, name, modifications)
-        changed = True
-    tags_changed, tags = ensure_rds_tags(module, client, proxy["DBProxyArn"], tags, p["tags"], p["purge_tags"])
-    changed |= tags_changed
+        after = predicted(p, before, modifications, tags, pool_changes, register, deregister)
+        module.exit_json(changed=changed, **after, diff={"before": _diff_view(before), "after": _diff_view(after)})
 
     if pool_changes or register or deregister:
         # The target group can only be changed on an available proxy.
-        wait_available(module, client, name)
+        DB_PROXY.wait_until(module, client, name, "available")
         if pool_changes:
             modify_pool(module, client, name, pool_changes)
         change_targets(module, client, name, register, deregister)
-        changed = True
 
     wanted_targets = bool(p["targets"] and any(p["targets"].values()))
     if not changed and (not p["wait"] or settled(proxy, targets, wanted_targets)):
@@ -865,11 +746,11 @@ def ensure_present(module, client, ec2):
         module.exit_json(changed=False, **before, diff={"before": _diff_view(before), "after": _diff_view(before)})
 
     if p["wait"]:
-        wait_available(module, client, name)
+        DB_PROXY.wait_until(module, client, name, "available")
         if wanted_targets:
             wait_targets(module, client, name)
 
-    proxy = describe_proxy(module, client, name) or proxy
+    proxy = DB_PROXY.describe(module, client, name) or proxy
     pool = describe_target_group(module, client, name).get("ConnectionPoolConfig", {})
     targets = describe_targets(module, client, name)
     after = result_of(proxy, tags, pool, targets)
@@ -930,9 +811,7 @@ def main():
         ),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=1200),
-        wait_delay=dict(type="float", default=15),
+        **wait_options(wait_timeout=1200, wait_delay=15),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -944,7 +823,7 @@ def main():
     retry = AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"])
     client = module.client("rds", retry_decorator=retry)
     if module.params["state"] == "absent":
-        ensure_absent(module, client)
+        DB_PROXY.ensure_absent(module, client, lambda proxy, tags: _diff_view(result_of(proxy, tags, None, [])))
     ensure_present(module, client, module.client("ec2", retry_decorator=retry))
 
 

@@ -152,34 +152,13 @@ tags:
   sample: {"Name": "app-a-read-only"}
 """
 
-import contextlib
-
-from ansible.module_utils.aws_waiters import wait_for
+from ansible.module_utils.aws_waiters import check_wait_options, wait_options
 from ansible.module_utils.common.dict_transformations import camel_dict_to_snake_dict
-from ansible.module_utils.rds_proxy_common import (
-    ensure_rds_tags,
-    get_rds_tags,
-    require_two_availability_zones,
-    tags_for_create,
-)
-from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
+from ansible.module_utils.rds_proxy_common import DB_PROXY_ENDPOINT, require_two_availability_zones
 from ansible_collections.amazon.aws.plugins.module_utils.modules import AnsibleAWSModule
 from ansible_collections.amazon.aws.plugins.module_utils.retries import AWSRetry
 
-with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
-    from botocore.exceptions import BotoCoreError, ClientError
-
 DEFAULT_ENDPOINT = "default"
-
-
-def describe_endpoint(module, client, name):
-    try:
-        endpoints = client.describe_db_proxy_endpoints(aws_retry=True, DBProxyEndpointName=name)["DBProxyEndpoints"]
-    except is_boto3_error_code("DBProxyEndpointNotFoundFault"):
-        return None
-    except (ClientError, BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg=f"Failed to describe DB proxy endpoint {name} (DescribeDBProxyEndpoints)")
-    return endpoints[0] if endpoints else None
 
 
 def immutable_differences(params, endpoint):
@@ -215,71 +194,12 @@ def _diff_view(result):
     return {k: v for k, v in result.items() if k not in ("created_date", "status")}
 
 
-def _status(response):
-    return ", ".join(e.get("Status", "?") for e in response.get("DBProxyEndpoints", [])) or "not found"
-
-
-def wait(module, client, name, waiter, what):
-    wait_for(
-        module,
-        client,
-        waiter,
-        f"DB proxy endpoint {name} {what}",
-        _status,
-        module.params["wait_timeout"],
-        module.params["wait_delay"],
-        DBProxyEndpointName=name,
-    )
-
-
-def create_endpoint(module, client):
-    p = module.params
-    params = {
-        "DBProxyName": p["db_proxy_name"],
-        "DBProxyEndpointName": p["name"],
-        "VpcSubnetIds": p["vpc_subnet_ids"],
-        "TargetRole": p["target_role"],
-        **tags_for_create(p["tags"]),
-    }
+def create_params(p):
+    """The parameters of CreateDBProxyEndpoint but its name and tags."""
+    params = {"DBProxyName": p["db_proxy_name"], "VpcSubnetIds": p["vpc_subnet_ids"], "TargetRole": p["target_role"]}
     if p["vpc_security_group_ids"] is not None:
         params["VpcSecurityGroupIds"] = p["vpc_security_group_ids"]
-    try:
-        return client.create_db_proxy_endpoint(aws_retry=True, **params)["DBProxyEndpoint"]
-    except (ClientError, BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Failed to create DB proxy endpoint {p['name']} (CreateDBProxyEndpoint)")
-
-
-def modify_endpoint(module, client, name, groups):
-    try:
-        return client.modify_db_proxy_endpoint(aws_retry=True, DBProxyEndpointName=name, VpcSecurityGroupIds=groups)[
-            "DBProxyEndpoint"
-        ]
-    except (ClientError, BotoCoreError) as e:
-        module.fail_json_aws(e, msg=f"Failed to modify DB proxy endpoint {name} (ModifyDBProxyEndpoint)")
-
-
-def delete_endpoint(module, client, name):
-    try:
-        client.delete_db_proxy_endpoint(aws_retry=True, DBProxyEndpointName=name)
-    except is_boto3_error_code("DBProxyEndpointNotFoundFault"):
-        return
-    except (ClientError, BotoCoreError) as e:  # pylint: disable=duplicate-except
-        module.fail_json_aws(e, msg=f"Failed to delete DB proxy endpoint {name} (DeleteDBProxyEndpoint)")
-
-
-def ensure_absent(module, client):
-    name = module.params["name"]
-    endpoint = describe_endpoint(module, client, name)
-    if not endpoint:
-        module.exit_json(changed=False, diff={"before": {}, "after": {}})
-    before = _diff_view(result_of(endpoint, get_rds_tags(module, client, endpoint["DBProxyEndpointArn"])))
-    changed = endpoint.get("Status") != "deleting"
-    if not module.check_mode:
-        if changed:
-            delete_endpoint(module, client, name)
-        if module.params["wait"]:
-            wait(module, client, name, "DBProxyEndpointDeleted", "to be deleted")
-    module.exit_json(changed=changed, diff={"before": before, "after": {}})
+    return params
 
 
 def predicted(params, before, groups, tags):
@@ -302,53 +222,22 @@ def predicted(params, before, groups, tags):
 def ensure_present(module, client, ec2):
     p = module.params
     name = p["name"]
-    endpoint = describe_endpoint(module, client, name)
-    if endpoint and endpoint.get("Status") == "deleting":
-        if not module.check_mode:
-            wait(module, client, name, "DBProxyEndpointDeleted", "to be deleted")
-        endpoint = None
-
+    endpoint, tags = DB_PROXY_ENDPOINT.existing(module, client, immutable_differences)
     if endpoint:
-        problems = immutable_differences(p, endpoint)
-        if problems:
-            module.fail_json(
-                msg=f"DB proxy endpoint {name} cannot be changed in place: {'; '.join(problems)}. "
-                "Delete it (state=absent) and create it again to change these options."
-            )
-        tags = get_rds_tags(module, client, endpoint["DBProxyEndpointArn"])
         before = result_of(endpoint, tags)
         groups = security_groups_change(p, endpoint)
     else:
         require_two_availability_zones(module, ec2, p["vpc_subnet_ids"])
-        tags, before, groups = {}, {}, p["vpc_security_group_ids"]
+        before, groups = {}, p["vpc_security_group_ids"]
 
-    if module.check_mode:
-        arn = endpoint["DBProxyEndpointArn"] if endpoint else None
-        tags_changed, after_tags = ensure_rds_tags(module, client, arn, tags, p["tags"], p["purge_tags"])
-        changed = not endpoint or groups is not None or tags_changed
-        after = predicted(p, before, groups, after_tags)
-        module.exit_json(changed=changed, **after, diff={"before": _diff_view(before), "after": _diff_view(after)})
-
-    changed = False
-    if not endpoint:
-        endpoint = create_endpoint(module, client)
-        tags = dict(p["tags"] or {})
-        changed = True
-    elif groups is not None:
-        if endpoint.get("Status") != "available":
-            # ModifyDBProxyEndpoint is refused while the endpoint is being created or modified.
-            wait(module, client, name, "DBProxyEndpointAvailable", "to be available")
-        endpoint = modify_endpoint(module, client, name, groups)
-        changed = True
-    tags_changed, tags = ensure_rds_tags(
-        module, client, endpoint["DBProxyEndpointArn"], tags, p["tags"], p["purge_tags"]
+    modify = None if groups is None else {"VpcSecurityGroupIds": groups}
+    changed, endpoint, tags = DB_PROXY_ENDPOINT.create_or_modify(
+        module, client, endpoint, tags, create_params(p), modify
     )
-    changed |= tags_changed
-
-    if p["wait"]:
-        wait(module, client, name, "DBProxyEndpointAvailable", "to be available")
-        endpoint = describe_endpoint(module, client, name) or endpoint
-    after = result_of(endpoint, tags)
+    if p["wait"] and not module.check_mode:
+        DB_PROXY_ENDPOINT.wait_until(module, client, name, "available")
+        endpoint = DB_PROXY_ENDPOINT.describe(module, client, name) or endpoint
+    after = predicted(p, before, groups, tags) if module.check_mode else result_of(endpoint, tags)
     module.exit_json(changed=changed, **after, diff={"before": _diff_view(before), "after": _diff_view(after)})
 
 
@@ -362,9 +251,7 @@ def main():
         target_role=dict(type="str", choices=["READ_WRITE", "READ_ONLY"], default="READ_WRITE"),
         tags=dict(type="dict", aliases=["resource_tags"]),
         purge_tags=dict(type="bool", default=True),
-        wait=dict(type="bool", default=True),
-        wait_timeout=dict(type="int", default=900),
-        wait_delay=dict(type="float", default=15),
+        **wait_options(wait_timeout=900, wait_delay=15),
     )
     module = AnsibleAWSModule(
         argument_spec=argument_spec,
@@ -378,13 +265,12 @@ def main():
         for option in ("db_proxy_name", "vpc_subnet_ids"):
             if not module.params[option]:
                 module.fail_json(msg=f"{option} is required when state is present")
-    if module.params["wait_delay"] <= 0 or module.params["wait_timeout"] < 0:
-        module.fail_json(msg="wait_delay must be positive and wait_timeout not negative")
+    check_wait_options(module)
 
     retry = AWSRetry.jittered_backoff(catch_extra_error_codes=["ThrottlingException"])
     client = module.client("rds", retry_decorator=retry)
     if module.params["state"] == "absent":
-        ensure_absent(module, client)
+        DB_PROXY_ENDPOINT.ensure_absent(module, client, lambda endpoint, tags: _diff_view(result_of(endpoint, tags)))
     ensure_present(module, client, module.client("ec2", retry_decorator=retry))
 
 

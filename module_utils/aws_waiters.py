@@ -2,7 +2,8 @@
 
 """Waiter models for the statuses of RDS Proxy and AWS RAM resources and of
 VPC flow log delivery, which botocore has none for, and a helper that runs one of them and fails the module
-with the status the resource ended in (a failure status is not a timeout).
+with the status the resource ended in (a failure status is not a timeout), for as long as the module's
+wait options (wait_options) say.
 
 Each model retries on throttling and server errors, as the waiters of
 amazon.aws do, so that a busy API does not end a wait early.
@@ -209,15 +210,32 @@ def max_attempts(timeout, delay):
     return max(1, math.ceil(float(timeout) / float(delay)) + 1)
 
 
-def wait_for(module, client, name, what, status_of, timeout, delay, **params):
-    """Wait with waiter ``name`` until ``what`` reaches its expected status.
+def wait_options(wait_timeout, wait_delay):
+    """The options of a module that waits with wait_for: wait, and wait_timeout and wait_delay (seconds) with
+    these defaults."""
+    return dict(
+        wait=dict(type="bool", default=True),
+        wait_timeout=dict(type="int", default=wait_timeout),
+        wait_delay=dict(type="float", default=wait_delay),
+    )
+
+
+def check_wait_options(module):
+    if module.params["wait_delay"] <= 0 or module.params["wait_timeout"] < 0:
+        module.fail_json(msg="wait_delay must be positive and wait_timeout not negative")
+
+
+def wait_for(module, client, name, what, status_of, **params):
+    """Wait with waiter ``name`` until ``what`` reaches its expected status, polling
+    every ``wait_delay`` seconds for up to ``wait_timeout`` seconds (the module's options).
 
     ``status_of(response)`` names the status seen in the last response (for
     the failure message).  The module fails:
     - with the status when the resource reaches a failure status;
     - with the AWS error code and operation when the describe call fails;
-    - with the last status seen when ``timeout`` seconds pass.
+    - with the last status seen when ``wait_timeout`` seconds pass.
     """
+    timeout, delay = module.params["wait_timeout"], module.params["wait_delay"]
     waiter = get_waiter(client, name)
     operation = waiter.config.operation
     try:

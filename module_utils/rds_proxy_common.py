@@ -1,10 +1,12 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 """Pieces shared by the rds_proxy and rds_proxy_endpoint modules: the
-two-Availability-Zone check of subnets and the tags of an RDS resource."""
+reads, changes and waits of a DB proxy or a DB proxy endpoint found by its
+name, the two-Availability-Zone check of subnets and the tags of an RDS resource."""
 
 import contextlib
 
+from ansible.module_utils.aws_waiters import wait_for
 from ansible_collections.amazon.aws.plugins.module_utils.botocore import is_boto3_error_code
 from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
     ansible_dict_to_boto3_tag_list,
@@ -13,7 +15,117 @@ from ansible_collections.amazon.aws.plugins.module_utils.tagging import (
 )
 
 with contextlib.suppress(ImportError):  # AnsibleAWSModule reports a missing botocore
+    from botocore import xform_name
     from botocore.exceptions import BotoCoreError, ClientError
+
+
+class ResourceKind:
+    """A DB proxy or a DB proxy endpoint, and what rds_proxy and rds_proxy_endpoint do alike with one.
+
+    RDS names the calls, fields and errors of each after one stem: CreateDBProxy, ModifyDBProxy, DeleteDBProxy
+    (each returning DBProxy), DescribeDBProxies, DBProxyName, DBProxyArn, DBProxyNotFoundFault; aws_waiters names
+    its waiters so too: DBProxyAvailable, DBProxyDeleted.
+    """
+
+    def __init__(self, noun, stem, plural):
+        self.noun = noun  # in messages
+        self.stem = stem
+        self.plural = plural  # Describe<plural>, and the list it returns
+        self.name_key = f"{stem}Name"
+        self.arn_key = f"{stem}Arn"
+        self.not_found = f"{stem}NotFoundFault"
+
+    def _request(self, module, client, verb, name, missing_ok=False, **params):
+        """Call <verb><stem> (Describe<plural> for ``verb`` Describe) for the resource ``name`` with ``params`` and
+        return the response. Fails naming the call; with ``missing_ok``, a resource that does not exist is None."""
+        operation = f"Describe{self.plural}" if verb == "Describe" else f"{verb}{self.stem}"
+        message = f"Failed to {verb.lower()} {self.noun} {name} ({operation})"
+        try:
+            return getattr(client, xform_name(operation))(aws_retry=True, **{self.name_key: name}, **params)
+        except is_boto3_error_code(self.not_found) as e:
+            if not missing_ok:
+                module.fail_json_aws(e, msg=message)
+        except (ClientError, BotoCoreError) as e:  # pylint: disable=duplicate-except
+            module.fail_json_aws(e, msg=message)
+        return None
+
+    def describe(self, module, client, name):
+        """The resource ``name``, or None when there is none."""
+        found = (self._request(module, client, "Describe", name, missing_ok=True) or {}).get(self.plural)
+        return found[0] if found else None
+
+    def _statuses(self, response):
+        return ", ".join(item.get("Status", "?") for item in response.get(self.plural, [])) or "not found"
+
+    def wait_until(self, module, client, name, state):
+        """Wait until the resource ``name`` is ``state``: "available" or "deleted"."""
+        waiter = f"{self.stem}{state.capitalize()}"
+        wait_for(module, client, waiter, f"{self.noun} {name} to be {state}", self._statuses, **{self.name_key: name})
+
+    def ensure_absent(self, module, client, before_of):
+        """Delete the resource that the name option names unless it is gone or going, wait until it is gone when the
+        wait option says so, and exit. ``before_of(resource, tags)`` is what the diff shows of it."""
+        name = module.params["name"]
+        resource = self.describe(module, client, name)
+        if not resource:
+            module.exit_json(changed=False, diff={"before": {}, "after": {}})
+        before = before_of(resource, get_rds_tags(module, client, resource[self.arn_key]))
+        changed = resource.get("Status") != "deleting"
+        if not module.check_mode:
+            if changed:
+                self._request(module, client, "Delete", name, missing_ok=True)
+            if module.params["wait"]:
+                self.wait_until(module, client, name, "deleted")
+        module.exit_json(changed=changed, diff={"before": before, "after": {}})
+
+    def existing(self, module, client, immutable_differences):
+        """The resource that the name option names and its tags, to change in place: (None, {}) when there is none,
+        or when it is being deleted (then waited for, but in check mode), to make anew.
+
+        Fails when ``immutable_differences(params, resource)`` names options that cannot be changed in place.
+        """
+        name = module.params["name"]
+        resource = self.describe(module, client, name)
+        if resource and resource.get("Status") == "deleting":
+            if not module.check_mode:
+                self.wait_until(module, client, name, "deleted")
+            resource = None
+        if not resource:
+            return None, {}
+        problems = immutable_differences(module.params, resource)
+        if problems:
+            module.fail_json(
+                msg=f"{self.noun} {name} cannot be changed in place: {'; '.join(problems)}. "
+                "Delete it (state=absent) and create it again to change these options."
+            )
+        return resource, get_rds_tags(module, client, resource[self.arn_key])
+
+    def create_or_modify(self, module, client, resource, tags, create, modify):
+        """Create the resource that the name option names when ``resource`` is None (Create<stem> with the parameters
+        ``create`` and the tags option), or else modify it unless ``modify`` is None (Modify<stem> with those
+        parameters); then bring its tags to the options.
+
+        Returns (changed, resource, tags) after the calls; in check mode, which makes none, whether it would change
+        and the tags it would have.
+        """
+        p = module.params
+        changed = not resource or modify is not None
+        if not module.check_mode:
+            if not resource:
+                resource = self._request(module, client, "Create", p["name"], **create, **tags_for_create(p["tags"]))
+                resource, tags = resource[self.stem], dict(p["tags"] or {})
+            elif modify is not None:
+                if resource.get("Status") != "available":
+                    # ModifyDBProxy and ModifyDBProxyEndpoint are refused while it is being created or modified.
+                    self.wait_until(module, client, p["name"], "available")
+                resource = self._request(module, client, "Modify", p["name"], **modify)[self.stem]
+        arn = resource[self.arn_key] if resource else None
+        tags_changed, tags = ensure_rds_tags(module, client, arn, tags, p["tags"], p["purge_tags"])
+        return changed or tags_changed, resource, tags
+
+
+DB_PROXY = ResourceKind("DB proxy", "DBProxy", "DBProxies")
+DB_PROXY_ENDPOINT = ResourceKind("DB proxy endpoint", "DBProxyEndpoint", "DBProxyEndpoints")
 
 
 def require_two_availability_zones(module, ec2, subnet_ids, option="vpc_subnet_ids"):

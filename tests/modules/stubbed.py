@@ -112,6 +112,27 @@ def run(module, args: dict, stubs: Stubs, check_mode: bool = False, diff: bool =
     return _run_main(module, arguments, stubs.client_factory())
 
 
+def succeeded(outcome: ModuleExit) -> dict:
+    """The result of a run that did not fail."""
+    assert not outcome.failed, outcome.result["msg"]
+    return outcome.result
+
+
+def failure(outcome: ModuleExit, code: str | None = None) -> str:
+    """The message of a run that failed; with ``code``, on that AWS error."""
+    assert outcome.failed, outcome.result
+    if code is not None:
+        assert outcome.result["error"]["code"] == code
+    return outcome.result["msg"]
+
+
+def rejected_before_any_call(module, args: dict, stubs: Stubs) -> str:
+    """The message of a run with ``args`` that failed before the module asked for any AWS client."""
+    message = failure(run(module, args, stubs))
+    assert stubs.created == []
+    return message
+
+
 def run_on_emulator(module, aws, args: dict, check_mode: bool = False, account: str = "database") -> ModuleExit:
     """Run ``module.main()`` with ``args`` and real clients of an emulator account; return its exit."""
 

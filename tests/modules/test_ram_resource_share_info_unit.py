@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .stubbed import load_module, run
+from .stubbed import failure, load_module, rejected_before_any_call, run
 
 ram_resource_share_info = load_module("ram_resource_share_info")
 
@@ -82,14 +82,10 @@ def test_nothing_found_is_an_empty_list(stubs):
 def test_aws_error_names_the_operation(stubs):
     stubs.error("ram", "get_resource_shares", "MalformedArnException", "bad ARN")
     outcome = run(ram_resource_share_info, {"resource_share_arns": ["arn:aws:ram:nope"]}, stubs)
-    assert outcome.failed
-    assert "GetResourceShares" in outcome.result["msg"]
-    assert outcome.result["error"]["code"] == "MalformedArnException"
+    msg = failure(outcome, "MalformedArnException")
+    assert "GetResourceShares" in msg
 
 
 @pytest.mark.parametrize("owner", ["ME", "others"])
 def test_unknown_owner_is_rejected_before_any_api_call(stubs, owner):
-    outcome = run(ram_resource_share_info, {"resource_owner": owner}, stubs)
-    assert outcome.failed
-    assert "resource_owner" in outcome.result["msg"]
-    assert stubs.created == []
+    assert "resource_owner" in rejected_before_any_call(ram_resource_share_info, {"resource_owner": owner}, stubs)

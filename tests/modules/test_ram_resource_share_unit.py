@@ -6,7 +6,7 @@ import pytest
 from ansible.module_utils.aws_waiters import max_attempts
 from botocore.stub import ANY
 
-from .stubbed import load_module, run
+from .stubbed import failure, load_module, rejected_before_any_call, run, succeeded
 
 ram_resource_share = load_module("ram_resource_share")
 
@@ -113,9 +113,7 @@ def test_create_shares_and_waits(stubs):
     associations_of(stubs, "PRINCIPAL", [DATABASE])
     describe(stubs)
     associations(stubs)
-    outcome = run(ram_resource_share, ARGS, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    result = outcome.result
+    result = succeeded(run(ram_resource_share, ARGS, stubs))
     assert result["changed"] is True
     assert result["resource_share_arn"] == ARN
     assert result["resource_arns"] == sorted([SUBNET_A, SUBNET_B])
@@ -138,11 +136,10 @@ def test_check_mode_create(stubs):
 def test_no_change_reads_three_times_and_does_not_wait(stubs):
     find(stubs, [share()])
     associations(stubs)
-    outcome = run(ram_resource_share, ARGS, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is False
-    assert outcome.result["resource_arns"] == sorted([SUBNET_A, SUBNET_B])
-    assert outcome.result["diff"]["before"] == outcome.result["diff"]["after"]
+    result = succeeded(run(ram_resource_share, ARGS, stubs))
+    assert result["changed"] is False
+    assert result["resource_arns"] == sorted([SUBNET_A, SUBNET_B])
+    assert result["diff"]["before"] == result["diff"]["after"]
 
 
 def test_no_change_still_waits_for_an_association_on_its_way(stubs):
@@ -150,10 +147,9 @@ def test_no_change_still_waits_for_an_association_on_its_way(stubs):
     associations_of(stubs, "RESOURCE", [SUBNET_A, SUBNET_B], "ASSOCIATING")
     associations_of(stubs, "PRINCIPAL", [DATABASE])
     settled_and_final(stubs)
-    outcome = run(ram_resource_share, ARGS, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is False
-    assert {a["status"] for a in outcome.result["associations"]} == {"ASSOCIATED"}
+    result = succeeded(run(ram_resource_share, ARGS, stubs))
+    assert result["changed"] is False
+    assert {a["status"] for a in result["associations"]} == {"ASSOCIATED"}
 
 
 def test_no_change_in_check_mode(stubs):
@@ -189,11 +185,10 @@ def test_update_purges_and_adds(stubs):
     stubs.add("ram", "untag_resource", {}, {"resourceShareArn": ARN, "tagKeys": ["old"]})
     stubs.add("ram", "tag_resource", {}, {"resourceShareArn": ARN, "tags": [{"key": "Name", "value": NAME}]})
     settled_and_final(stubs)
-    outcome = run(ram_resource_share, ARGS, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    assert outcome.result["diff"]["before"]["allow_external_principals"] is True
-    assert outcome.result["diff"]["after"]["resource_arns"] == sorted([SUBNET_A, SUBNET_B])
+    result = succeeded(run(ram_resource_share, ARGS, stubs))
+    assert result["changed"] is True
+    assert result["diff"]["before"]["allow_external_principals"] is True
+    assert result["diff"]["after"]["resource_arns"] == sorted([SUBNET_A, SUBNET_B])
 
 
 def test_update_without_purge_only_adds(stubs):
@@ -201,10 +196,9 @@ def test_update_without_purge_only_adds(stubs):
     associations(stubs, principals=("333333333333",))
     stubs.add("ram", "associate_resource_share", {}, {"resourceShareArn": ARN, "principals": [DATABASE]})
     settled_and_final(stubs, principals=("333333333333", DATABASE))
-    outcome = run(ram_resource_share, {**ARGS, "purge_principals": False}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    assert outcome.result["principals"] == sorted(["333333333333", DATABASE])
+    result = succeeded(run(ram_resource_share, {**ARGS, "purge_principals": False}, stubs))
+    assert result["changed"] is True
+    assert result["principals"] == sorted(["333333333333", DATABASE])
 
 
 def test_update_in_check_mode(stubs):
@@ -249,11 +243,10 @@ def test_failed_association_fails_the_wait_with_its_status(stubs):
             ]
         },
     )
-    outcome = run(ram_resource_share, ARGS, stubs)
-    assert outcome.failed
-    assert "FAILED" in outcome.result["msg"]
-    assert "The resource no longer exists." in outcome.result["msg"]
-    assert "Timed out" not in outcome.result["msg"]
+    msg = failure(run(ram_resource_share, ARGS, stubs))
+    assert "FAILED" in msg
+    assert "The resource no longer exists." in msg
+    assert "Timed out" not in msg
 
 
 def test_invitation_not_accepted_times_out_naming_the_principal(stubs):
@@ -263,10 +256,9 @@ def test_invitation_not_accepted_times_out_naming_the_principal(stubs):
     associations_of(stubs, "RESOURCE", [SUBNET_A, SUBNET_B])
     for _ in range(max_attempts(timeout=1, delay=1)):
         associations_of(stubs, "PRINCIPAL", ["444444444444"], "ASSOCIATING")
-    outcome = run(ram_resource_share, {**ARGS, "principals": None, "wait_timeout": 1}, stubs)
-    assert outcome.failed
-    assert "Timed out after 1 seconds" in outcome.result["msg"]
-    assert "444444444444: ASSOCIATING" in outcome.result["msg"]
+    msg = failure(run(ram_resource_share, {**ARGS, "principals": None, "wait_timeout": 1}, stubs))
+    assert "Timed out after 1 seconds" in msg
+    assert "444444444444: ASSOCIATING" in msg
 
 
 def test_delete(stubs):
@@ -275,11 +267,10 @@ def test_delete(stubs):
     stubs.add("ram", "delete_resource_share", {"returnValue": True}, {"resourceShareArn": ARN})
     describe(stubs, status="DELETING")
     describe(stubs, status="DELETED")
-    outcome = run(ram_resource_share, {"name": NAME, "state": "absent", "wait_delay": 1}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    assert outcome.result["diff"]["after"] == {}
-    assert outcome.result["diff"]["before"]["principals"] == [DATABASE]
+    result = succeeded(run(ram_resource_share, {"name": NAME, "state": "absent", "wait_delay": 1}, stubs))
+    assert result["changed"] is True
+    assert result["diff"]["after"] == {}
+    assert result["diff"]["before"]["principals"] == [DATABASE]
 
 
 def test_delete_in_check_mode(stubs):
@@ -298,27 +289,21 @@ def test_already_absent(stubs):
 def test_two_shares_of_one_name_fail(stubs):
     other = {**share(), "resourceShareArn": ARN.replace("0a1b", "ffff")}
     find(stubs, [share(), other])
-    outcome = run(ram_resource_share, ARGS, stubs)
-    assert outcome.failed
-    assert "name" in outcome.result["msg"]
+    assert "name" in failure(run(ram_resource_share, ARGS, stubs))
 
 
 def test_aws_error_names_code_and_operation(stubs):
     find(stubs, [share()])
     associations(stubs, resources=(SUBNET_A,))
     stubs.error("ram", "associate_resource_share", "UnknownResourceException", "No such subnet")
-    outcome = run(ram_resource_share, ARGS, stubs)
-    assert outcome.failed
-    assert "AssociateResourceShare" in outcome.result["msg"]
-    assert outcome.result["error"]["code"] == "UnknownResourceException"
+    assert "AssociateResourceShare" in failure(run(ram_resource_share, ARGS, stubs), "UnknownResourceException")
 
 
 def test_throttling_is_retried(stubs):
     stubs.error("ram", "get_resource_shares", "ThrottlingException", "Rate exceeded")
     find(stubs, [])
-    outcome = run(ram_resource_share, {"name": NAME, "state": "absent"}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is False
+    result = succeeded(run(ram_resource_share, {"name": NAME, "state": "absent"}, stubs))
+    assert result["changed"] is False
 
 
 BAD_INPUT = [
@@ -331,7 +316,4 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("changes", "option"), BAD_INPUT)
 def test_bad_input_is_rejected_before_any_api_call(stubs, changes, option):
-    outcome = run(ram_resource_share, {**ARGS, **changes}, stubs)
-    assert outcome.failed
-    assert option in outcome.result["msg"]
-    assert stubs.created == []
+    assert option in rejected_before_any_call(ram_resource_share, {**ARGS, **changes}, stubs)

@@ -8,7 +8,7 @@ import json
 import pytest
 from ansible.module_utils.rds_data import dict_rows, parameters, rows, value_of
 
-from .stubbed import ACCOUNT, load_module, run
+from .stubbed import ACCOUNT, load_module, rejected_before_any_call, run
 
 rds_db_users = load_module("rds_db_users")
 
@@ -286,16 +286,11 @@ def test_check_mode_runs_no_write(stubs):
     ],
 )
 def test_bad_options_fail_before_any_call(stubs, users, message):
-    outcome = run(rds_db_users, {**ARGS, "users": users}, stubs)
-    assert outcome.failed
-    assert message in outcome.result["msg"]
-    assert stubs.created == []
+    assert message in rejected_before_any_call(rds_db_users, {**ARGS, "users": users}, stubs)
 
 
 def test_users_is_required_when_present(stubs):
-    outcome = run(rds_db_users, dict(ARGS), stubs)
-    assert outcome.failed and outcome.result["msg"].startswith("users is required")
-    assert stubs.created == []
+    assert rejected_before_any_call(rds_db_users, dict(ARGS), stubs).startswith("users is required")
 
 
 def test_a_failing_commit_rolls_back(stubs):
@@ -313,9 +308,8 @@ def test_a_failing_commit_rolls_back(stubs):
 
 
 def test_a_bad_owner_tag_fails_before_any_call(stubs):
-    outcome = run(rds_db_users, {**ARGS, "owner_tag": "it's\\mine", "users": USERS}, stubs)
-    assert outcome.failed and outcome.result["msg"].startswith("owner_tag ")
-    assert stubs.created == []
+    args = {**ARGS, "owner_tag": "it's\\mine", "users": USERS}
+    assert rejected_before_any_call(rds_db_users, args, stubs).startswith("owner_tag ")
 
 
 def test_http_endpoint_not_enabled_says_what_to_do(stubs):

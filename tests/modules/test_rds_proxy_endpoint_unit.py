@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .stubbed import ACCOUNT, load_module, run
+from .stubbed import ACCOUNT, failure, load_module, rejected_before_any_call, run, succeeded
 
 rds_proxy_endpoint = load_module("rds_proxy_endpoint")
 
@@ -96,9 +96,7 @@ def test_create_in_shared_subnets_and_wait(stubs):
     describe(stubs, "creating")
     describe(stubs)
     describe(stubs)
-    outcome = run(rds_proxy_endpoint, ARGS, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    result = outcome.result
+    result = succeeded(run(rds_proxy_endpoint, ARGS, stubs))
     assert result["changed"] is True
     assert result["status"] == "available"
     assert result["endpoint"].startswith(f"{NAME}.endpoint.proxy-")
@@ -132,10 +130,9 @@ def test_no_change(stubs):
     tags(stubs)
     describe(stubs)
     describe(stubs)
-    outcome = run(rds_proxy_endpoint, ARGS, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is False
-    assert outcome.result["diff"]["before"] == outcome.result["diff"]["after"]
+    result = succeeded(run(rds_proxy_endpoint, ARGS, stubs))
+    assert result["changed"] is False
+    assert result["diff"]["before"] == result["diff"]["after"]
 
 
 def test_no_change_in_check_mode(stubs):
@@ -158,11 +155,10 @@ def test_update_security_groups_and_tags(stubs):
     describe(stubs, "modifying")
     describe(stubs)
     describe(stubs)
-    outcome = run(rds_proxy_endpoint, ARGS, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    assert outcome.result["diff"]["before"]["vpc_security_group_ids"] == ["sg-0ffffffffffffffff"]
-    assert outcome.result["diff"]["after"]["vpc_security_group_ids"] == [GROUP]
+    result = succeeded(run(rds_proxy_endpoint, ARGS, stubs))
+    assert result["changed"] is True
+    assert result["diff"]["before"]["vpc_security_group_ids"] == ["sg-0ffffffffffffffff"]
+    assert result["diff"]["after"]["vpc_security_group_ids"] == [GROUP]
 
 
 def test_update_in_check_mode(stubs):
@@ -189,10 +185,9 @@ def test_delete(stubs):
     )
     describe(stubs, "deleting")
     not_found(stubs)
-    outcome = run(rds_proxy_endpoint, {"name": NAME, "state": "absent", "wait_delay": 1}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    assert outcome.result["diff"]["after"] == {}
+    result = succeeded(run(rds_proxy_endpoint, {"name": NAME, "state": "absent", "wait_delay": 1}, stubs))
+    assert result["changed"] is True
+    assert result["diff"]["after"] == {}
 
 
 def test_delete_in_check_mode(stubs):
@@ -223,29 +218,23 @@ def test_failure_status_fails_the_wait_with_that_status(stubs, status):
     stubs.add("rds", "create_db_proxy_endpoint", {"DBProxyEndpoint": endpoint("creating")})
     describe(stubs, "creating")
     describe(stubs, status)
-    outcome = run(rds_proxy_endpoint, ARGS, stubs)
-    assert outcome.failed
-    assert status in outcome.result["msg"]
-    assert "Timed out" not in outcome.result["msg"]
+    msg = failure(run(rds_proxy_endpoint, ARGS, stubs))
+    assert status in msg
+    assert "Timed out" not in msg
 
 
 def test_existing_endpoint_in_failure_status_fails(stubs):
     describe(stubs, "incompatible-network")
     tags(stubs)
     describe(stubs, "incompatible-network")
-    outcome = run(rds_proxy_endpoint, ARGS, stubs)
-    assert outcome.failed
-    assert "incompatible-network" in outcome.result["msg"]
+    assert "incompatible-network" in failure(run(rds_proxy_endpoint, ARGS, stubs))
 
 
 def test_missing_proxy_surfaces_the_aws_error(stubs):
     not_found(stubs)
     subnets(stubs)
     stubs.error("rds", "create_db_proxy_endpoint", "DBProxyNotFoundFault", "DBProxy app-proxy not found")
-    outcome = run(rds_proxy_endpoint, ARGS, stubs)
-    assert outcome.failed
-    assert "CreateDBProxyEndpoint" in outcome.result["msg"]
-    assert outcome.result["error"]["code"] == "DBProxyNotFoundFault"
+    assert "CreateDBProxyEndpoint" in failure(run(rds_proxy_endpoint, ARGS, stubs), "DBProxyNotFoundFault")
 
 
 BAD_INPUT = [
@@ -259,26 +248,18 @@ BAD_INPUT = [
 
 @pytest.mark.parametrize(("changes", "option"), BAD_INPUT)
 def test_bad_input_is_rejected_before_any_api_call(stubs, changes, option):
-    outcome = run(rds_proxy_endpoint, {**ARGS, **changes}, stubs)
-    assert outcome.failed
-    assert option in outcome.result["msg"]
-    assert stubs.created == []
+    assert option in rejected_before_any_call(rds_proxy_endpoint, {**ARGS, **changes}, stubs)
 
 
 def test_required_options_are_named(stubs):
     args = {k: v for k, v in ARGS.items() if k != "db_proxy_name"}
-    outcome = run(rds_proxy_endpoint, args, stubs)
-    assert outcome.failed
-    assert "db_proxy_name" in outcome.result["msg"]
-    assert stubs.created == []
+    assert "db_proxy_name" in rejected_before_any_call(rds_proxy_endpoint, args, stubs)
 
 
 def test_subnets_in_one_zone_are_rejected_before_any_change(stubs):
     not_found(stubs)
     subnets(stubs, zones=("eu-west-1b", "eu-west-1b"))
-    outcome = run(rds_proxy_endpoint, ARGS, stubs)
-    assert outcome.failed
-    assert "vpc_subnet_ids" in outcome.result["msg"]
+    assert "vpc_subnet_ids" in failure(run(rds_proxy_endpoint, ARGS, stubs))
 
 
 @pytest.mark.parametrize(
@@ -291,27 +272,22 @@ def test_subnets_in_one_zone_are_rejected_before_any_change(stubs):
 )
 def test_immutable_options_fail_naming_the_option(stubs, changes, option):
     describe(stubs)
-    outcome = run(rds_proxy_endpoint, {**ARGS, **changes}, stubs)
-    assert outcome.failed
-    assert option in outcome.result["msg"]
-    assert "cannot be changed in place" in outcome.result["msg"]
+    msg = failure(run(rds_proxy_endpoint, {**ARGS, **changes}, stubs))
+    assert option in msg
+    assert "cannot be changed in place" in msg
 
 
 def test_subnets_not_shared_yet_only_warn_in_check_mode(stubs):
     not_found(stubs)
     stubs.error("ec2", "describe_subnets", "InvalidSubnetID.NotFound", "The subnet ID does not exist")
-    outcome = run(rds_proxy_endpoint, ARGS, stubs, check_mode=True)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
+    result = succeeded(run(rds_proxy_endpoint, ARGS, stubs, check_mode=True))
+    assert result["changed"] is True
 
 
 def test_subnets_not_visible_fail_when_applying(stubs):
     not_found(stubs)
     stubs.error("ec2", "describe_subnets", "InvalidSubnetID.NotFound", "The subnet ID does not exist")
-    outcome = run(rds_proxy_endpoint, ARGS, stubs)
-    assert outcome.failed
-    assert "vpc_subnet_ids" in outcome.result["msg"]
-    assert outcome.result["error"]["code"] == "InvalidSubnetID.NotFound"
+    assert "vpc_subnet_ids" in failure(run(rds_proxy_endpoint, ARGS, stubs), "InvalidSubnetID.NotFound")
 
 
 def test_an_endpoint_being_created_is_waited_for_before_it_is_modified(stubs):
@@ -320,6 +296,5 @@ def test_an_endpoint_being_created_is_waited_for_before_it_is_modified(stubs):
     describe(stubs, "creating")
     describe(stubs)
     stubs.add("rds", "modify_db_proxy_endpoint", {"DBProxyEndpoint": endpoint("modifying")})
-    outcome = run(rds_proxy_endpoint, {**ARGS, "wait": False}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
+    result = succeeded(run(rds_proxy_endpoint, {**ARGS, "wait": False}, stubs))
+    assert result["changed"] is True

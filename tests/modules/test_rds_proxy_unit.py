@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ansible.module_utils.aws_waiters import max_attempts
 
-from .stubbed import ACCOUNT, load_module, run
+from .stubbed import ACCOUNT, failure, load_module, rejected_before_any_call, run, succeeded
 
 rds_proxy = load_module("rds_proxy")
 
@@ -121,6 +121,14 @@ def read_state(stubs, tags=None, pool=None, registered=None, **changes):
     stubs.add("rds", "describe_db_proxy_targets", registered if registered is not None else {"Targets": []})
 
 
+def pool_change(stubs, config):
+    """ModifyDBProxyTargetGroup of the default target group, to the connection pool ``config``."""
+    expected = {"DBProxyName": NAME, "TargetGroupName": "default", "ConnectionPoolConfig": config}
+    stubs.add(
+        "rds", "modify_db_proxy_target_group", {"DBProxyTargetGroup": target_group()["TargetGroups"][0]}, expected
+    )
+
+
 def final_reads(stubs, pool=None, registered=None, **changes):
     describe(stubs, **changes)
     stubs.add("rds", "describe_db_proxy_target_groups", target_group(pool))
@@ -149,16 +157,7 @@ def test_create_waits_until_available_then_registers_targets(stubs):
     # Before the target group can change, the proxy must be available: two polls.
     describe(stubs, "creating")
     describe(stubs)
-    stubs.add(
-        "rds",
-        "modify_db_proxy_target_group",
-        {"DBProxyTargetGroup": target_group()["TargetGroups"][0]},
-        {
-            "DBProxyName": NAME,
-            "TargetGroupName": "default",
-            "ConnectionPoolConfig": {"MaxConnectionsPercent": 90, "MaxIdleConnectionsPercent": 10},
-        },
-    )
+    pool_change(stubs, {"MaxConnectionsPercent": 90, "MaxIdleConnectionsPercent": 10})
     stubs.add(
         "rds",
         "register_db_proxy_targets",
@@ -175,10 +174,8 @@ def test_create_waits_until_available_then_registers_targets(stubs):
         "connection_pool_config": {"max_connections_percent": 90, "max_idle_connections_percent": 10},
         "targets": {"db_cluster_identifiers": ["app-cluster"]},
     }
-    outcome = run(rds_proxy, args, stubs)
+    result = succeeded(run(rds_proxy, args, stubs))
 
-    assert not outcome.failed, outcome.result["msg"]
-    result = outcome.result
     assert result["changed"] is True
     assert result["resource_id"] == "prx-0123456789abcdef0"
     assert result["db_proxy_arn"] == ARN
@@ -209,10 +206,9 @@ def test_create_with_end_to_end_iam_needs_no_auth(stubs):
     )
     final_reads(stubs, DefaultAuthScheme="IAM_AUTH", Auth=[])
     args = {"name": NAME, "engine_family": "POSTGRESQL", "default_auth_scheme": "IAM_AUTH", "role_arn": ROLE}
-    outcome = run(rds_proxy, {**args, "vpc_subnet_ids": SUBNETS, "wait": False}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    assert outcome.result["default_auth_scheme"] == "IAM_AUTH"
+    result = succeeded(run(rds_proxy, {**args, "vpc_subnet_ids": SUBNETS, "wait": False}, stubs))
+    assert result["changed"] is True
+    assert result["default_auth_scheme"] == "IAM_AUTH"
     assert stubs.pending() == {}
 
 
@@ -225,10 +221,9 @@ def test_switch_from_secrets_to_end_to_end_iam_in_one_modify_db_proxy(stubs):
         {"DBProxyName": NAME, "DefaultAuthScheme": "IAM_AUTH", "Auth": []},
     )
     final_reads(stubs, DefaultAuthScheme="IAM_AUTH", Auth=[])
-    outcome = run(rds_proxy, {**ARGS, "default_auth_scheme": "IAM_AUTH", "auth": [], "wait": False}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    before, after = outcome.result["diff"]["before"], outcome.result["diff"]["after"]
+    result = succeeded(run(rds_proxy, {**ARGS, "default_auth_scheme": "IAM_AUTH", "auth": [], "wait": False}, stubs))
+    assert result["changed"] is True
+    before, after = result["diff"]["before"], result["diff"]["after"]
     assert (before["default_auth_scheme"], after["default_auth_scheme"]) == ("NONE", "IAM_AUTH")
     assert (len(before["auth"]), after["auth"]) == (1, [])
     assert stubs.pending() == {}
@@ -243,9 +238,8 @@ def test_switch_to_end_to_end_iam_keeping_the_secrets(stubs):
         {"DBProxyName": NAME, "DefaultAuthScheme": "IAM_AUTH"},
     )
     final_reads(stubs, DefaultAuthScheme="IAM_AUTH")
-    outcome = run(rds_proxy, {**ARGS, "default_auth_scheme": "IAM_AUTH", "wait": False}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
+    result = succeeded(run(rds_proxy, {**ARGS, "default_auth_scheme": "IAM_AUTH", "wait": False}, stubs))
+    assert result["changed"] is True
     assert stubs.pending() == {}
 
 
@@ -272,36 +266,34 @@ def test_switch_to_end_to_end_iam_in_check_mode_shows_the_diff_only(stubs):
 )  # fmt: skip
 def test_default_auth_scheme_in_sync_makes_no_call(stubs, args, current):
     read_state(stubs, **current)  # DefaultAuthScheme None: described without it, AWS's default NONE
-    outcome = run(rds_proxy, {**ARGS, **args}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is False
-    assert outcome.result["diff"]["before"] == outcome.result["diff"]["after"]
+    result = succeeded(run(rds_proxy, {**ARGS, **args}, stubs))
+    assert result["changed"] is False
+    assert result["diff"]["before"] == result["diff"]["after"]
     assert stubs.pending() == {}
 
 
 def test_check_mode_create_predicts_without_changing(stubs):
     not_found(stubs)
     stubs.add("ec2", "describe_subnets", subnets())
-    outcome = run(rds_proxy, {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}}, stubs, check_mode=True)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    after = outcome.result["diff"]["after"]
+    args = {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}}
+    result = succeeded(run(rds_proxy, args, stubs, check_mode=True))
+    assert result["changed"] is True
+    after = result["diff"]["after"]
     assert after["db_proxy_name"] == NAME
     assert after["require_tls"] is True
     assert after["tags"] == {"Name": NAME}
     assert after["targets"][0]["rds_resource_id"] == "app-cluster"
-    assert outcome.result["diff"]["before"] == {}
+    assert result["diff"]["before"] == {}
     assert stubs.pending() == {}
 
 
 # -- no change, update ---------------------------------------------------------
 def test_no_change_makes_no_mutating_call_and_reads_once(stubs):
     read_state(stubs, registered=targets())
-    outcome = run(rds_proxy, {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is False
-    assert outcome.result["targets"][0]["rds_resource_id"] == "app-cluster"
-    assert outcome.result["diff"]["before"] == outcome.result["diff"]["after"]
+    result = succeeded(run(rds_proxy, {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}}, stubs))
+    assert result["changed"] is False
+    assert result["targets"][0]["rds_resource_id"] == "app-cluster"
+    assert result["diff"]["before"] == result["diff"]["after"]
     assert stubs.pending() == {}
 
 
@@ -310,9 +302,8 @@ def test_no_change_still_waits_for_a_target_not_yet_available(stubs):
     describe(stubs)
     stubs.add("rds", "describe_db_proxy_targets", targets())
     final_reads(stubs, registered=targets())
-    outcome = run(rds_proxy, {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is False
+    result = succeeded(run(rds_proxy, {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}}, stubs))
+    assert result["changed"] is False
     assert stubs.pending() == {}
 
 
@@ -340,18 +331,9 @@ def test_update_modifies_settings_tags_and_pool(stubs):
     stubs.add("rds", "add_tags_to_resource", {}, {"ResourceName": ARN, "Tags": [{"Key": "team", "Value": "db"}]})
     describe(stubs, "modifying")
     describe(stubs)
-    stubs.add(
-        "rds",
-        "modify_db_proxy_target_group",
-        {"DBProxyTargetGroup": target_group()["TargetGroups"][0]},
-        # Every option given is sent, the unchanged ones too: RDS would reset
-        # an idle percentage not given to half the maximum.
-        {
-            "DBProxyName": NAME,
-            "TargetGroupName": "default",
-            "ConnectionPoolConfig": {"ConnectionBorrowTimeout": 30, "MaxConnectionsPercent": 100},
-        },
-    )
+    # Every option given is sent, the unchanged ones too: RDS would reset
+    # an idle percentage not given to half the maximum.
+    pool_change(stubs, {"ConnectionBorrowTimeout": 30, "MaxConnectionsPercent": 100})
     describe(stubs)
     final_reads(stubs, pool={**POOL, "ConnectionBorrowTimeout": 30})
     args = {
@@ -360,12 +342,11 @@ def test_update_modifies_settings_tags_and_pool(stubs):
         "tags": {"Name": NAME, "team": "db"},
         "connection_pool_config": {"connection_borrow_timeout": 30, "max_connections_percent": 100},
     }
-    outcome = run(rds_proxy, args, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    assert outcome.result["tags"] == {"Name": NAME, "team": "db"}
-    assert outcome.result["diff"]["before"]["require_tls"] is False
-    assert outcome.result["diff"]["after"]["connection_pool_config"]["connection_borrow_timeout"] == 30
+    result = succeeded(run(rds_proxy, args, stubs))
+    assert result["changed"] is True
+    assert result["tags"] == {"Name": NAME, "team": "db"}
+    assert result["diff"]["before"]["require_tls"] is False
+    assert result["diff"]["after"]["connection_pool_config"]["connection_borrow_timeout"] == 30
     assert stubs.pending() == {}
 
 
@@ -407,9 +388,8 @@ def test_targets_are_replaced(stubs):
         {"DBProxyName": NAME, "TargetGroupName": "default", "DBInstanceIdentifiers": ["solo"]},
     )
     final_reads(stubs)
-    outcome = run(rds_proxy, {**ARGS, "targets": {"db_instance_identifiers": ["solo"]}, "wait": False}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
+    result = succeeded(run(rds_proxy, {**ARGS, "targets": {"db_instance_identifiers": ["solo"]}, "wait": False}, stubs))
+    assert result["changed"] is True
 
 
 # -- delete ----------------------------------------------------------------------
@@ -419,11 +399,10 @@ def test_delete_waits_until_gone(stubs):
     stubs.add("rds", "delete_db_proxy", {"DBProxy": proxy("deleting")}, {"DBProxyName": NAME})
     describe(stubs, "deleting")
     not_found(stubs)
-    outcome = run(rds_proxy, {"name": NAME, "state": "absent", "wait_delay": 1}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
-    assert outcome.result["diff"]["after"] == {}
-    assert outcome.result["diff"]["before"]["db_proxy_name"] == NAME
+    result = succeeded(run(rds_proxy, {"name": NAME, "state": "absent", "wait_delay": 1}, stubs))
+    assert result["changed"] is True
+    assert result["diff"]["after"] == {}
+    assert result["diff"]["before"]["db_proxy_name"] == NAME
     assert stubs.pending() == {}
 
 
@@ -437,9 +416,8 @@ def test_delete_in_check_mode(stubs):
 
 def test_already_absent(stubs):
     not_found(stubs)
-    outcome = run(rds_proxy, {"name": NAME, "state": "absent"}, stubs)
-    assert not outcome.failed
-    assert outcome.result["changed"] is False
+    result = succeeded(run(rds_proxy, {"name": NAME, "state": "absent"}, stubs))
+    assert result["changed"] is False
     assert stubs.pending() == {}
 
 
@@ -452,9 +430,9 @@ def test_failure_status_fails_the_wait_with_that_status(stubs, status):
     describe(stubs, "creating")
     describe(stubs, status)
     outcome = run(rds_proxy, ARGS, stubs)
-    assert outcome.failed
-    assert status in outcome.result["msg"]
-    assert "Timed out" not in outcome.result["msg"]
+    msg = failure(outcome)
+    assert status in msg
+    assert "Timed out" not in msg
     assert outcome.result["status"] == status
     assert stubs.pending() == {}
 
@@ -463,10 +441,9 @@ def test_wait_times_out_with_the_last_status(stubs):
     read_state(stubs, status="modifying")
     for _ in range(max_attempts(timeout=2, delay=1)):
         describe(stubs, "modifying")
-    outcome = run(rds_proxy, {**ARGS, "wait_timeout": 2}, stubs)
-    assert outcome.failed
-    assert "Timed out after 2 seconds" in outcome.result["msg"]
-    assert "modifying" in outcome.result["msg"]
+    msg = failure(run(rds_proxy, {**ARGS, "wait_timeout": 2}, stubs))
+    assert "Timed out after 2 seconds" in msg
+    assert "modifying" in msg
     assert stubs.pending() == {}
 
 
@@ -477,9 +454,9 @@ def test_unhealthy_targets_are_reported_on_timeout(stubs):
     describe(stubs)
     for _ in range(max_attempts(timeout=1, delay=1)):
         stubs.add("rds", "describe_db_proxy_targets", unhealthy)
-    outcome = run(rds_proxy, {**ARGS, "wait_timeout": 1, "targets": {"db_cluster_identifiers": ["app-cluster"]}}, stubs)
-    assert outcome.failed
-    assert "AUTH_FAILURE" in outcome.result["msg"]
+    args = {**ARGS, "wait_timeout": 1, "targets": {"db_cluster_identifiers": ["app-cluster"]}}
+    msg = failure(run(rds_proxy, args, stubs))
+    assert "AUTH_FAILURE" in msg
     assert stubs.pending() == {}
 
 
@@ -487,10 +464,7 @@ def test_aws_error_names_code_and_operation(stubs):
     not_found(stubs)
     stubs.add("ec2", "describe_subnets", subnets())
     stubs.error("rds", "create_db_proxy", "DBProxyQuotaExceededFault", "Too many proxies")
-    outcome = run(rds_proxy, ARGS, stubs)
-    assert outcome.failed
-    assert "CreateDBProxy" in outcome.result["msg"]
-    assert outcome.result["error"]["code"] == "DBProxyQuotaExceededFault"
+    assert "CreateDBProxy" in failure(run(rds_proxy, ARGS, stubs), "DBProxyQuotaExceededFault")
     assert stubs.pending() == {}
 
 
@@ -499,9 +473,8 @@ def test_missing_target_is_an_aws_error(stubs):
     describe(stubs)
     stubs.error("rds", "register_db_proxy_targets", "DBClusterNotFoundFault", "DBCluster nope not found.")
     outcome = run(rds_proxy, {**ARGS, "targets": {"db_cluster_identifiers": ["nope"]}}, stubs)
-    assert outcome.failed
-    assert "RegisterDBProxyTargets" in outcome.result["msg"]
-    assert outcome.result["error"]["code"] == "DBClusterNotFoundFault"
+    msg = failure(outcome, "DBClusterNotFoundFault")
+    assert "RegisterDBProxyTargets" in msg
     assert stubs.pending() == {}
 
 
@@ -520,9 +493,8 @@ def test_targets_not_ready_to_register_are_registered_once_ready(stubs):
     stubs.add("rds", "register_db_proxy_targets", {}, register)
     final_reads(stubs, registered=targets())
     args = {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}, "wait": False, "wait_delay": 0.01}
-    outcome = run(rds_proxy, args, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
+    result = succeeded(run(rds_proxy, args, stubs))
+    assert result["changed"] is True
     assert stubs.pending() == {}
 
 
@@ -532,19 +504,17 @@ def test_targets_still_not_ready_after_the_timeout_fail_naming_the_state(stubs):
     for _ in range(3):  # wait_timeout / wait_delay + 1 attempts
         stubs.error("rds", "register_db_proxy_targets", "InvalidDBInstanceState", NOT_READY)
     args = {**ARGS, "targets": {"db_cluster_identifiers": ["app-cluster"]}, "wait_delay": 0.5, "wait_timeout": 1}
-    outcome = run(rds_proxy, args, stubs)
-    assert outcome.failed
-    assert "ready to register (RegisterDBProxyTargets)" in outcome.result["msg"]
-    assert "CONFIGURING_ENHANCED_MONITORING" in outcome.result["msg"]
+    msg = failure(run(rds_proxy, args, stubs))
+    assert "ready to register (RegisterDBProxyTargets)" in msg
+    assert "CONFIGURING_ENHANCED_MONITORING" in msg
     assert stubs.pending() == {}
 
 
 def test_throttling_is_retried(stubs):
     stubs.error("rds", "describe_db_proxies", "Throttling", "Rate exceeded")
     not_found(stubs)
-    outcome = run(rds_proxy, {"name": NAME, "state": "absent"}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is False
+    result = succeeded(run(rds_proxy, {"name": NAME, "state": "absent"}, stubs))
+    assert result["changed"] is False
     assert stubs.pending() == {}
 
 
@@ -572,29 +542,22 @@ PURE_BAD_INPUT = [
 
 @pytest.mark.parametrize(("changes", "option"), PURE_BAD_INPUT)
 def test_bad_input_is_rejected_before_any_api_call(stubs, changes, option):
-    outcome = run(rds_proxy, {**ARGS, **changes}, stubs)
-    assert outcome.failed
-    assert option in outcome.result["msg"]
-    assert stubs.created == []
+    assert option in rejected_before_any_call(rds_proxy, {**ARGS, **changes}, stubs)
 
 
 def test_subnets_in_one_zone_are_rejected_before_any_change(stubs):
     not_found(stubs)
     stubs.add("ec2", "describe_subnets", subnets(zones=("eu-west-1a", "eu-west-1a")))
-    outcome = run(rds_proxy, ARGS, stubs)
-    assert outcome.failed
-    assert "vpc_subnet_ids" in outcome.result["msg"]
-    assert "two Availability Zones" in outcome.result["msg"]
+    msg = failure(run(rds_proxy, ARGS, stubs))
+    assert "vpc_subnet_ids" in msg
+    assert "two Availability Zones" in msg
     assert stubs.pending() == {}
 
 
 def test_unknown_subnet_is_rejected_before_any_change(stubs):
     not_found(stubs)
     stubs.error("ec2", "describe_subnets", "InvalidSubnetID.NotFound", "The subnet ID 'subnet-x' does not exist")
-    outcome = run(rds_proxy, ARGS, stubs)
-    assert outcome.failed
-    assert "vpc_subnet_ids" in outcome.result["msg"]
-    assert outcome.result["error"]["code"] == "InvalidSubnetID.NotFound"
+    assert "vpc_subnet_ids" in failure(run(rds_proxy, ARGS, stubs), "InvalidSubnetID.NotFound")
 
 
 @pytest.mark.parametrize(
@@ -606,19 +569,15 @@ def test_unknown_subnet_is_rejected_before_any_change(stubs):
 )
 def test_immutable_options_fail_naming_the_option(stubs, changes, option):
     describe(stubs)
-    outcome = run(rds_proxy, {**ARGS, **changes}, stubs)
-    assert outcome.failed
-    assert option in outcome.result["msg"]
-    assert "cannot be changed in place" in outcome.result["msg"]
+    msg = failure(run(rds_proxy, {**ARGS, **changes}, stubs))
+    assert option in msg
+    assert "cannot be changed in place" in msg
     assert stubs.pending() == {}
 
 
 @pytest.mark.parametrize("option", ["engine_family", "role_arn", "vpc_subnet_ids"])
 def test_options_required_to_create_are_named(stubs, option):
-    outcome = run(rds_proxy, {k: v for k, v in ARGS.items() if k != option}, stubs)
-    assert outcome.failed
-    assert option in outcome.result["msg"]
-    assert stubs.created == []
+    assert option in rejected_before_any_call(rds_proxy, {k: v for k, v in ARGS.items() if k != option}, stubs)
 
 
 def test_a_proxy_being_created_is_waited_for_before_it_is_modified(stubs):
@@ -627,6 +586,5 @@ def test_a_proxy_being_created_is_waited_for_before_it_is_modified(stubs):
     describe(stubs)
     stubs.add("rds", "modify_db_proxy", {"DBProxy": proxy("modifying")}, {"DBProxyName": NAME, "RequireTLS": True})
     final_reads(stubs)
-    outcome = run(rds_proxy, {**ARGS, "wait": False}, stubs)
-    assert not outcome.failed, outcome.result["msg"]
-    assert outcome.result["changed"] is True
+    result = succeeded(run(rds_proxy, {**ARGS, "wait": False}, stubs))
+    assert result["changed"] is True
